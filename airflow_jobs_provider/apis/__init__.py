@@ -1,0 +1,27 @@
+"""One module per jobs API, no I/O; ``build_api`` picks the one a connection names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from airflow_jobs_provider.apis.base import JobsApi
+from airflow_jobs_provider.apis.rest import RestApi
+from airflow_jobs_provider.apis.tinybird import TinybirdApi
+from airflow_jobs_provider.exceptions import JobsConfigError
+from airflow_jobs_provider.settings import ApiSettings
+
+API_CLASSES: dict[str, type[JobsApi]] = {
+    TinybirdApi.name: TinybirdApi,
+    RestApi.name: RestApi,
+}
+
+
+def build_api(settings: ApiSettings, status_overrides: Mapping[str, str] | None = None) -> JobsApi:
+    try:
+        api_class = API_CLASSES[settings.api]
+    except KeyError:
+        raise JobsConfigError(
+            f"connection {settings.conn_id!r} names api {settings.api!r}, which this provider does not "
+            f"speak; use one of {', '.join(sorted(API_CLASSES))}"
+        ) from None
+    return api_class(settings, status_overrides)

@@ -1,0 +1,179 @@
+"""Tinybird Jobs API: copy, import, populate and sink jobs, watched through /v0/jobs.
+
+Job details leave the Jobs API 48 hours after creation; a monitor that outlives that reads the
+job's last state from the ``tinybird.jobs_log`` service data source through the SQL endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_jobs_provider.apis.base import (
+    Exchange,
+    JobsApi,
+    Request,
+    Response,
+    dig,
+    progress_value,
+    quote_job_id,
+)
+from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
+from airflow_jobs_provider.status import Job, JobStatus
+
+STATES: dict[str, JobStatus] = {
+    "waiting": JobStatus.PENDING,
+    "working": JobStatus.RUNNING,
+    "cancelling": JobStatus.RUNNING,
+    "done": JobStatus.SUCCEEDED,
+    "error": JobStatus.FAILED,
+    "cancelled": JobStatus.CANCELLED,
+}
+
+LIST_FILTERS = ("kind", "status", "pipe_id", "pipe_name", "created_after", "created_before")
+
+# kind -> (path template, keys that fill the path); every other key of the spec is a query parameter.
+START_ENDPOINTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "copy": ("/v0/pipes/{pipe}/copy", ("pipe",)),
+    "sink": ("/v0/pipes/{pipe}/sink", ("pipe",)),
+    "populate": ("/v0/pipes/{pipe}/nodes/{node}/population", ("pipe", "node")),
+    "import": ("/v0/datasources", ()),
+}
+
+JOBS_LOG_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+JOBS_LOG_COLUMNS = (
+    "job_id, job_type, status, error, pipe_id, pipe_name, datasource_id, datasource_name, "
+    "created_at, updated_at, started_at"
+)
+
+
+class TinybirdApi(JobsApi):
+    name = "tinybird"
+    states = STATES
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.token}"} if self.settings.token else {}
+
+    def start_request(self, spec: Mapping[str, Any]) -> Request:
+        params = dict(spec)
+        kind = params.pop("kind", None)
+        if kind not in START_ENDPOINTS:
+            raise JobsConfigError(
+                f"tinybird job spec needs 'kind', one of {', '.join(START_ENDPOINTS)}; got {kind!r}. "
+                "Example: {'kind': 'copy', 'pipe': 'daily_rollup'}"
+            )
+        template, path_keys = START_ENDPOINTS[kind]
+        segments = {}
+        for key in path_keys:
+            value = params.pop(key, None)
+            if not isinstance(value, str) or not value.strip():
+                raise JobsConfigError(f"tinybird {kind} job spec needs {key!r} (a name), got {value!r}")
+            segments[key] = quote_job_id(value)
+        if kind == "import" and not params.get("name"):
+            raise JobsConfigError("tinybird import job spec needs 'name' (the data source) and 'url'")
+        query = {key: _query_value(value) for key, value in params.items() if value is not None}
+        return Request("POST", template.format(**segments), params=query, headers=self.headers(), replayable=False)
+
+    def parse_started(self, response: Response) -> Job:
+        body = self.json_object(response, "start a job")
+        job_id = dig(body, "job.id") or dig(body, "job.job_id") or body.get("id") or body.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            raise JobsApiError(f"tinybird accepted the job but its answer carries no job id: {str(body)[:200]}")
+        raw = dig(body, "job.status") or body.get("status") or "waiting"
+        url = body.get("job_url") or dig(body, "job.job_url") or self.job_url(job_id)
+        return Job(job_id, self.resolve(raw, job_id), str(raw), url=url, payload=dict(body))
+
+    def get_request(self, job_id: str) -> Request:
+        return Request("GET", f"/v0/jobs/{quote_job_id(job_id)}", headers=self.headers())
+
+    def get_job(self, job_id: str) -> Exchange[Job]:
+        response = yield self.get_request(job_id)
+        if response.status == 404 and JOBS_LOG_ID.match(job_id):
+            logged = yield self.jobs_log_request(job_id)
+            return self.parse_jobs_log(self.checked(logged, "read jobs_log for", job_id), job_id)
+        return self.parse_job(self.checked(response, "read", job_id), job_id)
+
+    def parse_job(self, response: Response, job_id: str) -> Job:
+        body = self.json_object(response, f"read job {job_id}")
+        raw = body.get("status")
+        if not isinstance(raw, str):
+            raise JobsApiError(f"tinybird's answer for job {job_id} has no 'status' string: {str(body)[:200]}")
+        return Job(
+            job_id=str(body.get("id") or job_id),
+            status=self.resolve(raw, job_id),
+            raw_status=raw,
+            url=body.get("job_url") or self.job_url(job_id),
+            progress=progress_value(body.get("progress_percentage")),
+            message=_error_message(body),
+            payload=dict(body),
+        )
+
+    def list_request(self, filters: Mapping[str, Any]) -> Request:
+        unknown = sorted(set(filters) - set(LIST_FILTERS))
+        if unknown:
+            raise JobsConfigError(
+                f"tinybird cannot filter jobs by {', '.join(unknown)}; use {', '.join(LIST_FILTERS)}"
+            )
+        params = {key: _query_value(value) for key, value in filters.items() if value is not None}
+        return Request("GET", "/v0/jobs", params=params, headers=self.headers())
+
+    def parse_list(self, response: Response) -> list[Job]:
+        jobs = self.json_object(response, "list jobs").get("jobs")
+        if not isinstance(jobs, list):
+            raise JobsApiError("tinybird's job list has no 'jobs' array")
+        return [self.parse_job(Response(response.status, item), str(item.get("id"))) for item in jobs]
+
+    def cancel_request(self, job_id: str) -> Request:
+        return Request("POST", f"/v0/jobs/{quote_job_id(job_id)}/cancel", headers=self.headers())
+
+    def checked(self, response: Response, action: str, job_id: str | None = None) -> Response:
+        if response.status == 400 and action == "cancel":
+            raise JobsApiError(
+                f"tinybird will not cancel job {job_id}: {dig(response.body, 'error') or response.body}. "
+                "Only waiting jobs (and working populate jobs) can be cancelled.",
+                status_code=400,
+            )
+        return super().checked(response, action, job_id)
+
+    def jobs_log_request(self, job_id: str) -> Request:
+        sql = (
+            f"SELECT {JOBS_LOG_COLUMNS} FROM tinybird.jobs_log WHERE job_id = '{job_id}' "
+            "ORDER BY updated_at DESC LIMIT 1 FORMAT JSON"
+        )
+        return Request("GET", "/v0/sql", params={"q": sql}, headers=self.headers())
+
+    def parse_jobs_log(self, response: Response, job_id: str) -> Job:
+        rows = self.json_object(response, "query jobs_log").get("data")
+        if not isinstance(rows, list) or not rows:
+            raise JobNotFoundError(
+                f"tinybird has no job {job_id}, neither in the Jobs API nor in tinybird.jobs_log at "
+                f"{self.settings.base_url}: check the job id and the workspace of connection "
+                f"{self.settings.conn_id!r}",
+                status_code=404,
+            )
+        row = rows[0]
+        raw = str(row.get("status"))
+        return Job(
+            job_id=job_id,
+            status=self.resolve(raw, job_id),
+            raw_status=raw,
+            url=self.job_url(job_id),
+            message=row.get("error") or None,
+            payload={"source": "jobs_log", **row},
+        )
+
+    def job_url(self, job_id: str) -> str:
+        return f"{self.settings.base_url}/v0/jobs/{quote_job_id(job_id)}"
+
+
+def _error_message(body: Mapping[str, Any]) -> str | None:
+    parts = [body.get("error"), *list(body.get("errors") or [])]
+    text = "; ".join(str(part) for part in parts if part)
+    return text or None
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

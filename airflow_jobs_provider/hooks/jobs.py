@@ -1,0 +1,152 @@
+"""JobsHook: start, read, list and cancel jobs on the API a ``jobs`` connection names.
+
+Sync methods (requests) serve workers; ``a``-prefixed methods (aiohttp) serve the triggerer and
+need ``async with hook:`` so that one HTTP session lives as long as the trigger does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_jobs_provider.apis import API_CLASSES, build_api
+from airflow_jobs_provider.apis.base import JobsApi
+from airflow_jobs_provider.exceptions import JobsError
+from airflow_jobs_provider.hooks.transport import AsyncTransport, SyncTransport, arun_exchange, run_exchange
+from airflow_jobs_provider.retry import RetryPolicy
+from airflow_jobs_provider.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
+from airflow_jobs_provider.status import Job
+
+
+class JobsHook(BaseHook):
+    """
+    Talk to a jobs API through an Airflow connection of type ``jobs``.
+
+    :param jobs_conn_id: connection whose host is the API's base URL, password the token and
+        extra ``api`` the API (``tinybird``, ``rest``).
+    :param status_overrides: raw state → canonical state, on top of the API's own table.
+    :param retry_policy: how transient failures are retried (the same for sync and async).
+    """
+
+    conn_name_attr = "jobs_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = "Jobs API"
+
+    def __init__(
+        self,
+        jobs_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        status_overrides: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__()
+        self.jobs_conn_id = jobs_conn_id
+        self.status_overrides = dict(status_overrides or {})
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._settings: ApiSettings | None = None
+        self._async: AsyncTransport | None = None
+
+    # -- connection
+    @property
+    def settings(self) -> ApiSettings:
+        if self._settings is None:
+            self._settings = self._read_settings(self.get_connection(self.jobs_conn_id))
+        return self._settings
+
+    def _read_settings(self, conn: Any) -> ApiSettings:
+        settings = ApiSettings.from_connection(conn)
+        if settings.token:
+            from airflow.providers.common.compat.sdk import mask_secret
+
+            mask_secret(settings.token)
+        return settings
+
+    @cached_property
+    def api(self) -> JobsApi:
+        return build_api(self.settings, self.status_overrides)
+
+    # -- sync (workers)
+    @cached_property
+    def _sync(self) -> SyncTransport:
+        return SyncTransport(self.settings, self.retry_policy)
+
+    def get_conn(self) -> Any:
+        """The requests.Session every sync call of this hook reuses."""
+        return self._sync.session
+
+    def start_job(self, spec: Mapping[str, Any]) -> Job:
+        return run_exchange(self.api.start_job(spec), self._sync.send)
+
+    def get_job(self, job_id: str) -> Job:
+        return run_exchange(self.api.get_job(job_id), self._sync.send)
+
+    def list_jobs(self, **filters: Any) -> list[Job]:
+        return run_exchange(self.api.list_jobs(filters), self._sync.send)
+
+    def cancel_job(self, job_id: str) -> Job:
+        return run_exchange(self.api.cancel_job(job_id), self._sync.send)
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            return True, run_exchange(self.api.probe(), self._sync.send)
+        except JobsError as error:
+            return False, str(error)
+
+    # -- async (triggerer): ``async with JobsHook(...) as hook``
+    async def __aenter__(self) -> JobsHook:
+        if self._settings is None:
+            self._settings = self._read_settings(await _aget_connection(self.jobs_conn_id))
+        self._async = AsyncTransport(self.settings, self.retry_policy)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._async is not None:
+            await self._async.close()
+            self._async = None
+
+    @property
+    def _session(self) -> AsyncTransport:
+        if self._async is None:
+            raise RuntimeError("use 'async with JobsHook(...) as hook:' before calling its async methods")
+        return self._async
+
+    async def astart_job(self, spec: Mapping[str, Any]) -> Job:
+        return await arun_exchange(self.api.start_job(spec), self._session.send)
+
+    async def aget_job(self, job_id: str) -> Job:
+        return await arun_exchange(self.api.get_job(job_id), self._session.send)
+
+    async def alist_jobs(self, **filters: Any) -> list[Job]:
+        return await arun_exchange(self.api.list_jobs(filters), self._session.send)
+
+    async def acancel_job(self, job_id: str) -> Job:
+        return await arun_exchange(self.api.cancel_job(job_id), self._session.send)
+
+    # -- connection form (Airflow 2.11; 3.2+ reads conn-fields from provider info)
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        from flask_appbuilder.fieldwidgets import Select2Widget
+        from flask_babel import lazy_gettext
+        from wtforms import SelectField
+
+        choices = [(name, name) for name in sorted(API_CLASSES)]
+        return {"api": SelectField(lazy_gettext("API"), choices=choices, widget=Select2Widget(), default="tinybird")}
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        from airflow_jobs_provider.get_provider_info import UI_FIELD_BEHAVIOUR
+
+        return UI_FIELD_BEHAVIOUR
+
+
+async def _aget_connection(conn_id: str) -> Any:
+    """Resolve a connection without blocking the triggerer's event loop."""
+    aget = getattr(BaseHook, "aget_connection", None)
+    if aget is not None:
+        return await aget(conn_id)
+    return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # Airflow 2.11

@@ -1,0 +1,191 @@
+"""TriggerJobOperator: start a job, report it on every path, optionally wait for it to end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
+
+from airflow_jobs_provider import options
+from airflow_jobs_provider.exceptions import JobNotFoundError, JobsConfigError, JobsError
+from airflow_jobs_provider.hooks.jobs import JobsHook
+from airflow_jobs_provider.outcome import raise_for_outcome, read_event
+from airflow_jobs_provider.progress import ProgressLog
+from airflow_jobs_provider.settings import DEFAULT_CONN_ID
+from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+JOB_ID_KEY = "job_id"
+JOB_URL_KEY = "job_url"
+STATE_STORE_KEY = "jobs_provider.job_id"
+RESUMABLE = frozenset({JobStatus.PENDING, JobStatus.RUNNING, JobStatus.SUCCEEDED})
+
+
+class JobLink(BaseOperatorLink):
+    """The "Job" button: opens the job's page (the ``job_url`` XCom)."""
+
+    name = "Job"
+
+    @property
+    def xcom_key(self) -> str:
+        return JOB_URL_KEY  # Airflow 3 reads the link straight from this XCom
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        return XCom.get_value(key=JOB_URL_KEY, ti_key=ti_key) or ""
+
+
+class TriggerJobOperator(BaseOperator):
+    """
+    Start a job on a jobs API and return its id; XCom keys ``job_id`` and ``job_url`` are pushed
+    on every path, deferral included.
+
+    :param job: the body the API's start endpoint takes, in the API's own field names (templated).
+        Tinybird picks the endpoint with ``kind``: copy, import, populate or sink.
+    :param jobs_conn_id: the ``jobs`` connection.
+    :param wait_for_completion: wait for the job to end; fail the task unless it SUCCEEDED.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+    :param poll_interval: seconds between status polls while waiting.
+    :param timeout: give up waiting after this long (the job is cancelled if ``cancel_on_kill``).
+    :param status_overrides: raw state → canonical state, for this task only.
+    :param cancel_on_kill: cancel the started job when the task is killed or times out.
+    :param reuse_started_job: on a retry, reconnect to the job an earlier try started if it is
+        still pending, running or succeeded (Airflow 3.3 task state store) instead of starting another.
+    """
+
+    template_fields: Sequence[str] = ("job", "jobs_conn_id")
+    template_fields_renderers = {"job": "json"}
+    operator_extra_links = (JobLink(),)
+
+    def __init__(
+        self,
+        *,
+        job: Mapping[str, Any],
+        jobs_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float | timedelta = 10.0,
+        timeout: float | timedelta | None = None,
+        status_overrides: Mapping[str, str] | None = None,
+        cancel_on_kill: bool = True,
+        reuse_started_job: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.jobs_conn_id = jobs_conn_id
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = options.seconds(poll_interval, "poll_interval")
+        self.timeout = options.optional_seconds(timeout, "timeout")
+        self.status_overrides = options.status_overrides(status_overrides)
+        self.cancel_on_kill = cancel_on_kill
+        self.reuse_started_job = reuse_started_job
+        self.started_job_id: str | None = None
+
+    @cached_property
+    def hook(self) -> JobsHook:
+        return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
+
+    def execute(self, context: Context) -> str:
+        if not isinstance(self.job, Mapping):
+            raise JobsConfigError(f"job must render to a dict (the start endpoint's body), got {self.job!r}")
+        job = self._reconnect(context) or self._start(context)
+        if not self.wait_for_completion:
+            return job.job_id
+        if job.status.is_terminal:
+            return raise_for_outcome(job).job_id
+        if self.deferrable:
+            deadline = time.time() + self.timeout if self.timeout else None
+            self.defer(
+                trigger=JobStatusTrigger(
+                    job_id=job.job_id,
+                    jobs_conn_id=self.jobs_conn_id,
+                    poll_interval=self.poll_interval,
+                    deadline=deadline,
+                    status_overrides=self.status_overrides,
+                    cancel_on_kill=self.cancel_on_kill,
+                ),
+                method_name="execute_complete",
+            )
+        return self._wait(job)
+
+    def _start(self, context: Context) -> Job:
+        job = self.hook.start_job(self.job)
+        self._report(context, job)
+        self.log.info("Started job %s: %s", job.job_id, job.url or "(no URL)")
+        store = context.get("task_state_store")
+        if store is not None and self.reuse_started_job:
+            store.set(STATE_STORE_KEY, job.job_id)
+        return job
+
+    def _reconnect(self, context: Context) -> Job | None:
+        """Find the job an earlier try of this task started, if it can still count."""
+        store = context.get("task_state_store") if self.reuse_started_job else None
+        earlier = store.get(STATE_STORE_KEY) if store is not None else None
+        if not earlier:
+            return None
+        try:
+            job = self.hook.get_job(str(earlier))
+        except JobNotFoundError:
+            self.log.warning("Job %s of an earlier try is gone; starting a new one", earlier)
+            return None
+        if job.status not in RESUMABLE:
+            self.log.warning("Job %s of an earlier try ended %s; starting a new one", earlier, job.describe())
+            return None
+        self.log.info("Reconnecting to job %s started by an earlier try (%s)", job.job_id, job.describe())
+        self._report(context, job)
+        return job
+
+    def _report(self, context: Context, job: Job) -> None:
+        self.started_job_id = job.job_id
+        ti = context["ti"]
+        ti.xcom_push(key=JOB_ID_KEY, value=job.job_id)
+        ti.xcom_push(key=JOB_URL_KEY, value=job.url or "")
+
+    def _wait(self, job: Job) -> str:
+        progress = ProgressLog()
+        give_up_at = time.monotonic() + self.timeout if self.timeout else None
+        while True:
+            if line := progress.line(job):
+                self.log.info(line)
+            if job.status.is_terminal:
+                return raise_for_outcome(job).job_id
+            if give_up_at is not None and time.monotonic() >= give_up_at:
+                self._cancel_quietly(job.job_id, "the wait timed out")
+                raise JobsError(f"job {job.job_id} did not finish within {self.timeout:g}s ({job.describe()})")
+            time.sleep(self.poll_interval)
+            job = self.hook.get_job(job.job_id)
+
+    def execute_complete(self, context: Context, event: Any) -> str:
+        kind, job, message = read_event(event)
+        if job is not None:
+            self._report(context, job)
+        if kind == "error":
+            raise JobsError(message)
+        if kind == "timeout":
+            job_id = job.job_id if job else str(event.get("job_id"))
+            self._cancel_quietly(job_id, "the wait timed out")
+            raise JobsError(f"{message}; waited {self.timeout:g}s")
+        assert job is not None  # read_event guarantees a job for the other kinds
+        return raise_for_outcome(job).job_id
+
+    def on_kill(self) -> None:
+        if self.started_job_id:
+            self._cancel_quietly(self.started_job_id, "the task was killed")
+
+    def _cancel_quietly(self, job_id: str, why: str) -> None:
+        if not self.cancel_on_kill:
+            self.log.info("Leaving job %s running (%s; cancel_on_kill=False)", job_id, why)
+            return
+        try:
+            job = self.hook.cancel_job(job_id)
+            self.log.info("Cancelled job %s because %s: %s", job_id, why, job.describe())
+        except JobsError as error:
+            self.log.warning("Could not cancel job %s after %s: %s", job_id, why, error)

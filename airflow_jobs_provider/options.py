@@ -1,0 +1,38 @@
+"""Check task options when the DAG is parsed, so mistakes surface before anything runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from airflow_jobs_provider.exceptions import JobsConfigError
+from airflow_jobs_provider.status import JobStatus
+
+
+def seconds(value: Any, name: str) -> float:
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise JobsConfigError(f"{name} must be a positive number of seconds (or a timedelta), got {value!r}")
+    return float(value)
+
+
+def optional_seconds(value: Any, name: str) -> float | None:
+    return None if value is None else seconds(value, name)
+
+
+def status_overrides(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise JobsConfigError(f"status_overrides must be a dict of raw state → canonical state, got {value!r}")
+    checked = {}
+    for raw, canonical in value.items():
+        if not isinstance(raw, str) or not raw:
+            raise JobsConfigError(f"status_overrides key {raw!r} must be a non-empty raw state string")
+        try:
+            checked[raw] = JobStatus.parse(canonical).value
+        except ValueError as exc:
+            raise JobsConfigError(f"status_overrides[{raw!r}]: {exc}") from None
+    return checked

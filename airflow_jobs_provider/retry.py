@@ -1,0 +1,121 @@
+"""One retry policy for the sync hook and the async trigger.
+
+Retried: 5xx, 429 (honouring Retry-After), connection errors and timeouts, bounded both in
+attempts and in total time. A request that starts a job is retried only when the server
+certainly never saw it (connection refused, 429, 503), so a retry never starts a second job.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from airflow_jobs_provider.apis.base import Request
+from airflow_jobs_provider.exceptions import JobsUnavailableError
+
+REJECTED_UNSEEN = frozenset({429, 503})
+MAX_RETRY_AFTER = 300.0
+
+
+class TransientError(Exception):
+    """A failure worth retrying; ``reached_server`` says whether the request may have been acted on."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, reached_server: bool = True):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.reached_server = reached_server
+
+
+def transient_status(status: int, headers: Mapping[str, str]) -> TransientError | None:
+    """The TransientError for a retryable HTTP status, or None when the answer is final."""
+    if status != 429 and status < 500:
+        return None
+    return TransientError(
+        f"HTTP {status}",
+        retry_after=parse_retry_after(headers.get("Retry-After") or headers.get("retry-after")),
+        reached_server=status not in REJECTED_UNSEEN,
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return max(0.0, min(seconds, MAX_RETRY_AFTER))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    max_seconds: float = 120.0
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+
+    def _settings(self, request: Request, log: logging.Logger | None) -> dict[str, Any]:
+        backoff = wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait, jitter=self.initial_wait)
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            if isinstance(error, TransientError) and error.retry_after is not None:
+                return error.retry_after
+            return float(backoff(state))
+
+        def retryable(error: BaseException) -> bool:
+            return isinstance(error, TransientError) and (request.replayable or not error.reached_server)
+
+        def announce(state: RetryCallState) -> None:
+            if log is not None and state.outcome is not None and state.next_action is not None:
+                log.warning(
+                    "%s %s failed (%s), attempt %d of %d; retrying in %.1fs",
+                    request.method, request.path, state.outcome.exception(), state.attempt_number,
+                    self.max_attempts, state.next_action.sleep,
+                )
+
+        return {
+            "retry": retry_if_exception(retryable),
+            "stop": stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_seconds),
+            "wait": wait,
+            "before_sleep": announce,
+            "reraise": True,
+        }
+
+    def sync(self, request: Request, log: logging.Logger | None = None) -> Retrying:
+        return Retrying(**self._settings(request, log))
+
+    def asynchronous(self, request: Request, log: logging.Logger | None = None) -> AsyncRetrying:
+        return AsyncRetrying(**self._settings(request, log))
+
+    @staticmethod
+    def final_error(request: Request, error: TransientError, attempts: int, where: str) -> JobsUnavailableError:
+        """The error a task fails with once retrying is over; says why it stopped and what to do."""
+        if not request.replayable and error.reached_server:
+            return JobsUnavailableError(
+                f"{request.method} {where}{request.path} failed ({error.reason}) after the server may have "
+                "received it; not retried so that no second job starts. List recent jobs to see whether "
+                "it started."
+            )
+        return JobsUnavailableError(
+            f"{request.method} {where}{request.path} failed {attempts} time(s) (last error: {error.reason}); "
+            "the API is unavailable or overloaded, try again later"
+        )

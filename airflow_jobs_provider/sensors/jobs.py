@@ -1,0 +1,101 @@
+"""JobSensor: wait for a job to end; poke, reschedule and deferrable modes give the same outcome."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, BaseSensorOperator, PokeReturnValue, conf
+
+from airflow_jobs_provider import options
+from airflow_jobs_provider.exceptions import JobsError
+from airflow_jobs_provider.hooks.jobs import JobsHook
+from airflow_jobs_provider.outcome import raise_for_outcome, read_event
+from airflow_jobs_provider.progress import ProgressLog
+from airflow_jobs_provider.settings import DEFAULT_CONN_ID
+from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+
+class JobSensor(BaseSensorOperator):
+    """
+    Wait until a job SUCCEEDED (its final state, as a dict, is the XCom); fail on FAILED with
+    :class:`~airflow_jobs_provider.exceptions.JobFailedError` and on CANCELLED with
+    :class:`~airflow_jobs_provider.exceptions.JobCancelledError`. ``soft_fail`` turns those into skips.
+
+    :param job_id: the job to watch (templated), e.g. ``{{ ti.xcom_pull(task_ids='start', key='job_id') }}``
+        or ``{{ dag_run.conf['job_id'] }}``.
+    :param jobs_conn_id: the ``jobs`` connection.
+    :param deferrable: wait in the triggerer; the trigger polls every ``poke_interval`` seconds.
+    :param status_overrides: raw state → canonical state, for this task only.
+    :param cancel_on_kill: when deferred, cancel the job if a user kills the task (Airflow 3.3+).
+    """
+
+    template_fields: Sequence[str] = ("job_id", "jobs_conn_id")
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        jobs_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        status_overrides: Mapping[str, str] | None = None,
+        cancel_on_kill: bool = False,
+        poke_interval: float | timedelta = 30.0,
+        **kwargs: Any,
+    ) -> None:
+        options.seconds(poke_interval, "poke_interval")
+        if "timeout" in kwargs:
+            options.seconds(kwargs["timeout"], "timeout")
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.job_id = job_id
+        self.jobs_conn_id = jobs_conn_id
+        self.deferrable = deferrable
+        self.status_overrides = options.status_overrides(status_overrides)
+        self.cancel_on_kill = cancel_on_kill
+        self._progress = ProgressLog()
+
+    @cached_property
+    def hook(self) -> JobsHook:
+        return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        job = self.hook.get_job(self.job_id)
+        if line := self._progress.line(job):
+            self.log.info(line)
+        if not job.status.is_terminal:
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=raise_for_outcome(job).to_dict())
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        started = time.time()
+        first = self.poke(context)  # a job that already ended needs no trip through the triggerer
+        if isinstance(first, PokeReturnValue):
+            return first.xcom_value
+        self.defer(
+            trigger=JobStatusTrigger(
+                job_id=self.job_id,
+                jobs_conn_id=self.jobs_conn_id,
+                poll_interval=self.poke_interval,
+                deadline=started + self.timeout,
+                status_overrides=self.status_overrides,
+                cancel_on_kill=self.cancel_on_kill,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def execute_complete(self, context: Context, event: Any) -> Any:
+        kind, job, message = read_event(event)
+        if kind == "timeout":
+            raise AirflowSensorTimeout(f"Sensor has timed out: {message}")
+        if kind == "error" or job is None:
+            raise JobsError(message)
+        return raise_for_outcome(job).to_dict()

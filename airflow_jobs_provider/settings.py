@@ -1,0 +1,112 @@
+"""What an API adapter needs from an Airflow connection, checked once, with no secrets in repr."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_jobs_provider.exceptions import JobsConfigError
+
+CONN_TYPE = "jobs"
+DEFAULT_CONN_ID = "jobs_default"
+DEFAULT_HTTP_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    conn_id: str
+    api: str
+    base_url: str
+    token: str | None = field(default=None, repr=False)
+    login: str | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    timeout: float = DEFAULT_HTTP_TIMEOUT
+    verify: bool | str = True
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> ApiSettings:
+        """Read host/password/extra of a ``jobs`` connection (Airflow 2 or 3 Connection object)."""
+        conn_id = str(getattr(conn, "conn_id", None) or DEFAULT_CONN_ID)
+        extras = _extras_of(conn, conn_id)
+        api = str(extras.get("api") or "").strip().lower()
+        if not api:
+            raise JobsConfigError(
+                f"connection {conn_id!r} does not say which API it speaks: set extra "
+                '{"api": "tinybird"} (or "rest")'
+            )
+        return cls(
+            conn_id=conn_id,
+            api=api,
+            base_url=_base_url(conn, conn_id),
+            token=getattr(conn, "password", None) or None,
+            login=getattr(conn, "login", None) or None,
+            extras=extras,
+            timeout=_positive_float(extras.get("timeout", DEFAULT_HTTP_TIMEOUT), "timeout", conn_id),
+            verify=_verify(extras.get("verify", True), conn_id),
+        )
+
+
+def _extras_of(conn: Any, conn_id: str) -> dict[str, Any]:
+    """The extra dict; form fields saved as ``extra__jobs__<name>`` count as ``<name>``."""
+    raw = getattr(conn, "extra", None)
+    if isinstance(raw, Mapping):
+        extras = dict(raw)
+    elif raw:
+        try:
+            extras = json.loads(raw)
+        except ValueError as exc:
+            raise JobsConfigError(f"connection {conn_id!r}: extra is not valid JSON ({exc})") from None
+        if not isinstance(extras, dict):
+            raise JobsConfigError(f"connection {conn_id!r}: extra must be a JSON object")
+    else:
+        extras = {}
+    prefix = f"extra__{CONN_TYPE}__"
+    for key in [k for k in extras if k.startswith(prefix)]:
+        value = extras.pop(key)
+        if value not in (None, ""):
+            extras.setdefault(key[len(prefix):], value)
+    return extras
+
+
+def _base_url(conn: Any, conn_id: str) -> str:
+    host = (getattr(conn, "host", None) or "").strip()
+    if not host:
+        raise JobsConfigError(
+            f"connection {conn_id!r} has no host: set it to the API's base URL, e.g. https://api.tinybird.co"
+        )
+    if "://" not in host:
+        schema = (getattr(conn, "schema", None) or "").strip()
+        if schema not in ("http", "https"):
+            raise JobsConfigError(
+                f"connection {conn_id!r}: host {host!r} has no scheme; write it as https://{host}"
+            )
+        host = f"{schema}://{host}"
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise JobsConfigError(f"connection {conn_id!r}: host {host!r} is not an http(s) URL")
+    port = getattr(conn, "port", None)
+    netloc = parts.netloc if (parts.port or not port) else f"{parts.netloc}:{int(port)}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _positive_float(value: Any, name: str, conn_id: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0:
+        raise JobsConfigError(f"connection {conn_id!r}: extra {name!r} must be a positive number of seconds")
+    return number
+
+
+def _verify(value: Any, conn_id: str) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if isinstance(value, str) and value:
+        return value  # a CA bundle path
+    raise JobsConfigError(f"connection {conn_id!r}: extra 'verify' must be true, false or a CA bundle path")
