@@ -58,8 +58,9 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):  # Python >= 3.10 raises instead of returning None
             return None
         seconds = parsed.timestamp() - time.time()
     return max(0.0, min(seconds, MAX_RETRY_AFTER))

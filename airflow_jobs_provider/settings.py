@@ -87,8 +87,12 @@ def _base_url(conn: Any, conn_id: str) -> str:
     parts = urlsplit(host)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise JobsConfigError(f"connection {conn_id!r}: host {host!r} is not an http(s) URL")
+    try:
+        own_port = parts.port
+    except ValueError as exc:  # "https://host:http", "https://host:99999"
+        raise JobsConfigError(f"connection {conn_id!r}: host {host!r} has a bad port ({exc})") from None
     port = getattr(conn, "port", None)
-    netloc = parts.netloc if (parts.port or not port) else f"{parts.netloc}:{int(port)}"
+    netloc = parts.netloc if (own_port or not port) else f"{parts.netloc}:{int(port)}"
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
 
 

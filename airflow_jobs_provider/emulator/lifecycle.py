@@ -139,3 +139,20 @@ def _cancelled(facts: Facts, names: StateNames, cancel_at: float, now: float) ->
     if now < cancel_at + CANCEL_DELAY:
         return names.cancelling, cancel_at, progress
     return names.cancelled, cancel_at + CANCEL_DELAY, progress
+
+
+def as_created(facts: Facts, names: StateNames) -> Snapshot:
+    """The job as a creation response shows it: queued, whatever its script says.
+
+    Real APIs enqueue the job and answer before any worker picks it up, so even a script with
+    no queue time must not make a creation response say "working".
+    """
+    return Snapshot(
+        raw_status=names.queued,
+        phase=Phase.QUEUED,
+        progress=0.0,
+        created_at=facts.created,
+        updated_at=facts.created,
+        started_at=None,
+        error=None,
+    )

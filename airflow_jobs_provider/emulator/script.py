@@ -43,21 +43,16 @@ class Script:
 BUILT_IN_SCRIPT = Script()
 
 
-def parse_script(data: Any, base: Script, *, allow_times: bool) -> tuple[str, Script, int]:
-    """Read ``{"api": ..., <script fields>, ["times"]}``; fields left out come from ``base``.
+def parse_script(data: Mapping[str, Any], base: Script, *, allow_times: bool) -> tuple[Script, int]:
+    """Read script fields (and ``times`` when allowed); fields left out come from ``base``.
 
-    Returns ``(api, script, times)``. Raises ScriptError naming the first bad field, so a test
+    Returns ``(script, times)``. Raises ScriptError naming the first bad field, so a test
     author sees at once why the emulator refused the script.
     """
-    if not isinstance(data, Mapping):
-        raise ScriptError("body must be a JSON object")
-    allowed = SCRIPT_FIELDS | {"api"} | ({"times"} if allow_times else set())
+    allowed = SCRIPT_FIELDS | ({"times"} if allow_times else set())
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ScriptError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-    api = data.get("api")
-    if not isinstance(api, str) or not api:
-        raise ScriptError("field 'api' is required and must be a string")
     changes: dict[str, Any] = {}
     if "outcome" in data:
         changes["outcome"] = _outcome(data["outcome"])
@@ -70,15 +65,23 @@ def parse_script(data: Any, base: Script, *, allow_times: bool) -> tuple[str, Sc
         if not isinstance(data["error"], str):
             raise ScriptError("field 'error' must be a string")
         changes["error"] = data["error"]
-    times = _times(data.get("times", 1))
-    return api, replace(base, **changes), times
+    return replace(base, **changes), _times(data.get("times", 1))
+
+
+def script_json(script: Script) -> dict[str, Any]:
+    """The script as the control endpoint shows it back."""
+    return {
+        "outcome": script.outcome,
+        "duration": script.duration,
+        "queue_seconds": script.queue_seconds,
+        "progress": list(script.progress),
+        "error": script.error,
+    }
 
 
 def _outcome(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ScriptError(
-            f"field 'outcome' must be one of {', '.join(CANONICAL_OUTCOMES)} or a raw state string"
-        )
+        raise ScriptError(f"field 'outcome' must be one of {', '.join(CANONICAL_OUTCOMES)} or a raw state string")
     return value.strip()
 
 

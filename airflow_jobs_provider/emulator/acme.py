@@ -1,0 +1,118 @@
+"""Acme Batch API: a made-up but ordinary jobs REST API, the stand-in for "any other jobs API".
+
+It exists so the declarative REST adapter is tested against an API that differs from Tinybird
+in every dimension an adapter must configure: an API-key header, 401 instead of 403, 201 on
+create, a ``{"run": ...}`` envelope, upper-case states, an integer progress, 202/409 on abort.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from airflow_jobs_provider.emulator.access_log import route_name
+from airflow_jobs_provider.emulator.errors import JsonError
+from airflow_jobs_provider.emulator.http_util import NO_BODY, base_url, iso_z, json_body
+from airflow_jobs_provider.emulator.lifecycle import Phase, Snapshot, StateNames, as_created
+from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+
+API = "acme"
+STATES = StateNames(
+    queued="QUEUED",
+    working="RUNNING",
+    cancelling="ABORTING",
+    succeeded="SUCCEEDED",
+    failed="FAILED",
+    cancelled="ABORTED",
+)
+KIND = "run"
+
+
+def acme_error(status: int, message: str) -> JsonError:
+    return JsonError(status, {"message": message})
+
+
+def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
+    return {
+        "id": job.job_id,
+        "task": job.attrs["task"],
+        "state": snap.raw_status,
+        "progress": round(snap.progress),
+        "error": snap.error,
+        "created": iso_z(snap.created_at),
+        "links": {"self": f"{base}/acme/v2/runs/{job.job_id}", "ui": f"{base}/acme/ui/runs/{job.job_id}"},
+    }
+
+
+class AcmeApi:
+    """Handlers for the Acme routes, sharing the app's job store and API key."""
+
+    def __init__(self, store: JobStore, token: str) -> None:
+        self._store = store
+        self._token = token
+
+    def _authorize(self, request: web.Request) -> None:
+        key = request.headers.get("X-Api-Key", "")
+        if not key or not hmac.compare_digest(key.encode(), self._token.encode()):
+            raise acme_error(401, "invalid API key")
+
+    def _run(self, request: web.Request) -> StoredJob:
+        run_id = request.match_info["run_id"]
+        job = self._store.get(API, run_id)
+        if job is None:
+            raise acme_error(404, f"run {run_id} not found")
+        return job
+
+    def _answer(self, request: web.Request, job: StoredJob, snap: Snapshot, status: int = 200) -> web.Response:
+        return web.json_response({"run": run_json(job, snap, base_url(request))}, status=status)
+
+    async def create_run(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        body = await json_body(request)
+        if body is NO_BODY or not isinstance(body, dict):
+            raise acme_error(422, "body must be a JSON object")
+        if not isinstance(body.get("task"), str) or not body["task"]:
+            raise acme_error(422, "task is required")
+        job = self._store.create(API, f"run-{uuid.uuid4().hex[:12]}", KIND, {"task": body["task"], "body": body})
+        return self._answer(request, job, as_created(job.facts, STATES), status=201)
+
+    async def get_run(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        job = self._run(request)
+        self._store.count_get(job)
+        return self._answer(request, job, self._store.observe(job))
+
+    async def abort_run(self, request: web.Request) -> web.Response:
+        """Queued runs abort at once, running ones go through ABORTING; repeats are harmless."""
+        self._authorize(request)
+        job = self._run(request)
+        snap = self._store.observe(job)
+        if snap.phase is Phase.FINISHED:
+            raise acme_error(409, "run is already finished")
+        if snap.phase is not Phase.CANCELLING:
+            snap = self._store.cancel(job, immediate=snap.phase is Phase.QUEUED)
+        return self._answer(request, job, snap, status=202)
+
+    async def list_runs(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        state, task = request.query.get("state"), request.query.get("task")
+        runs = []
+        for job in reversed(self._store.jobs(API)):  # newest first (creation order, reversed)
+            snap = self._store.observe(job)
+            if (state is None or snap.raw_status == state) and (task is None or job.attrs["task"] == task):
+                runs.append(run_json(job, snap, base_url(request)))
+        return web.json_response({"runs": runs})
+
+
+def register(app: web.Application, store: JobStore, token: str) -> None:
+    """Add the Acme routes to ``app`` and its states to ``store``."""
+    store.register_api(API, STATES)
+    handlers = AcmeApi(store, token)
+    runs = app.router.add_resource("/acme/v2/runs", name=route_name(API, "runs"))
+    runs.add_route("GET", handlers.list_runs)
+    runs.add_route("POST", handlers.create_run)
+    app.router.add_get("/acme/v2/runs/{run_id}", handlers.get_run, name=route_name(API, "run"))
+    app.router.add_post("/acme/v2/runs/{run_id}/abort", handlers.abort_run, name=route_name(API, "abort"))

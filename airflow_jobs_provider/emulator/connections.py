@@ -1,0 +1,44 @@
+"""Airflow connections that point the example DAGs at an emulator (``AIRFLOW_CONN_*`` values)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: The declarative REST description of the emulator's Acme Batch API (see apis/rest.py).
+ACME_EXTRAS: dict[str, Any] = {
+    "api": "rest",
+    "start": "POST /acme/v2/runs",
+    "get": "GET /acme/v2/runs/{job_id}",
+    "cancel": "POST /acme/v2/runs/{job_id}/abort",
+    "list": "GET /acme/v2/runs",
+    "job_root": "run",
+    "list_root": "runs",
+    "id_field": "id",
+    "state_field": "state",
+    "message_field": "error",
+    "progress_field": "progress",
+    "url_field": "links.ui",
+    "states": {
+        "QUEUED": "PENDING",
+        "RUNNING": "RUNNING",
+        "ABORTING": "RUNNING",
+        "SUCCEEDED": "SUCCEEDED",
+        "FAILED": "FAILED",
+        "ABORTED": "CANCELLED",
+    },
+    "auth_header": "X-Api-Key",
+    "auth_scheme": "",
+}
+
+
+def connection_env(url: str, token: str) -> dict[str, str]:
+    """``AIRFLOW_CONN_JOBS_DEFAULT`` (Tinybird) and ``AIRFLOW_CONN_JOBS_ACME`` (REST) for ``url``."""
+
+    def conn(extra: dict[str, Any]) -> str:
+        return json.dumps({"conn_type": "jobs", "host": url, "password": token, "extra": extra})
+
+    return {
+        "AIRFLOW_CONN_JOBS_DEFAULT": conn({"api": "tinybird"}),
+        "AIRFLOW_CONN_JOBS_ACME": conn(ACME_EXTRAS),
+    }

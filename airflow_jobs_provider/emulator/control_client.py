@@ -1,0 +1,90 @@
+"""A client for the control endpoint, usable from any thread or process (stdlib only).
+
+Tests and demos hold an ``EmulatorServer`` whether the emulator runs in-process
+(``run_emulator``) or was started elsewhere (``jobs-emulator`` CLI): only the URL differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlencode
+
+# The emulator is local: never send control calls through an HTTP proxy from the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class EmulatorControlError(RuntimeError):
+    """The control endpoint refused a call; the message is the emulator's own explanation."""
+
+
+class EmulatorServer:
+    """A running emulator: where it is, the token its APIs accept, and its control helpers.
+
+    :param url: base URL, e.g. ``http://127.0.0.1:54321``.
+    :param token: token the emulated APIs accept.
+    :param timeout: seconds to wait for each control call.
+    """
+
+    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def __repr__(self) -> str:  # the token stays out of logs and test reports
+        return f"EmulatorServer(url={self.url!r})"
+
+    def script(self, api: str, **fields: Any) -> dict[str, Any]:
+        """Queue a script for the next ``times`` jobs of ``api`` (outcome, duration, ...)."""
+        result: dict[str, Any] = self._call("POST", "/_emulator/script", {"api": api, **fields})
+        return result
+
+    def set_defaults(self, api: str, **fields: Any) -> dict[str, Any]:
+        """Change what jobs of ``api`` do when no script is queued."""
+        result: dict[str, Any] = self._call("POST", "/_emulator/defaults", {"api": api, **fields})
+        return result
+
+    def jobs(self, api: str | None = None) -> list[dict[str, Any]]:
+        """Every job (expired ones too), oldest first, with its current raw state and GET count."""
+        query = f"?{urlencode({'api': api})}" if api else ""
+        result: list[dict[str, Any]] = self._call("GET", f"/_emulator/jobs{query}")
+        return result
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The access log: method, path (token redacted), status, peer, api; oldest first."""
+        result: list[dict[str, Any]] = self._call("GET", "/_emulator/requests")
+        return result
+
+    def force_state(self, api: str, job_id: str, raw_status: str) -> dict[str, Any]:
+        """Pin a job to a raw state from now on."""
+        path = f"/_emulator/jobs/{quote(api, safe='')}/{quote(job_id, safe='')}/state"
+        result: dict[str, Any] = self._call("POST", path, {"raw_status": raw_status})
+        return result
+
+    def expire(self, api: str, job_id: str) -> dict[str, Any]:
+        """Make a job vanish from its API (404), as after retention; jobs_log keeps it."""
+        path = f"/_emulator/jobs/{quote(api, safe='')}/{quote(job_id, safe='')}/expire"
+        result: dict[str, Any] = self._call("POST", path)
+        return result
+
+    def reset(self) -> None:
+        """Forget all jobs, scripts and logged requests; defaults back to built-in."""
+        self._call("POST", "/_emulator/reset")
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                detail = error.read().decode(errors="replace")
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                detail = json.loads(detail)["error"]
+            raise EmulatorControlError(f"{method} {path} -> {error.code}: {detail}") from None

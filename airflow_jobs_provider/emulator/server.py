@@ -1,0 +1,137 @@
+"""Build the emulator app and run it: in a background thread for tests, or in the foreground.
+
+``DEFAULT_TOKEN`` ("emulator-token") is the token every emulated API accepts unless another is
+given. It is a well-known value for local use only: never expose an emulator started with it
+beyond the loopback interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from aiohttp import web
+
+from airflow_jobs_provider.emulator import acme, control, tinybird
+from airflow_jobs_provider.emulator.access_log import AccessLog, access_log_middleware
+from airflow_jobs_provider.emulator.control_client import EmulatorServer
+from airflow_jobs_provider.emulator.errors import json_errors
+from airflow_jobs_provider.emulator.store import JobStore
+
+DEFAULT_TOKEN = "emulator-token"
+SHUTDOWN_TIMEOUT = 1.0
+START_TIMEOUT = 10.0
+
+ApiRegistrar = Callable[[web.Application, JobStore, str], None]
+API_REGISTRARS: tuple[ApiRegistrar, ...] = (tinybird.register, acme.register)
+"""One ``register(app, store, token)`` per emulated API; adding an API means adding it here."""
+
+
+def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
+    """The emulator app: every API's routes, the control endpoint, one shared store and log."""
+    if not token:
+        raise ValueError("the emulator needs a non-empty token")
+    store, log = JobStore(), AccessLog()
+    # The access log is outermost so it sees the status the error middleware produced.
+    app = web.Application(middlewares=[access_log_middleware(log), json_errors])
+    for register in API_REGISTRARS:
+        register(app, store, token)
+    control.register(app, store, log)
+    return app
+
+
+def http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def start_app(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on host:port (0 = a free port); returns the runner and the base URL.
+
+    aiohttp's access logger is off: it would write query strings, tokens included.
+    """
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound_port = runner.addresses[0][1]
+    return runner, http_url(host, bound_port)
+
+
+class _ServerThread(threading.Thread):
+    """Runs the app on its own event loop, so sync tests and demos can use it."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        super().__init__(name="jobs-emulator", daemon=True)
+        self._app, self._host, self._port = app, host, port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self.url: str | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        loop = self._loop
+        asyncio.set_event_loop(loop)
+        runner: web.AppRunner | None = None
+        try:
+            runner, self.url = loop.run_until_complete(start_app(self._app, self._host, self._port))
+        except BaseException as error:  # handed to the starting thread, which re-raises it
+            self.error = error
+        self._ready.set()
+        try:
+            if runner is not None:
+                loop.run_forever()
+                loop.run_until_complete(runner.cleanup())
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+
+    def wait_started(self) -> str:
+        if not self._ready.wait(START_TIMEOUT):
+            raise TimeoutError(f"the emulator did not start within {START_TIMEOUT}s")
+        if self.error is not None or self.url is None:
+            raise RuntimeError(f"the emulator could not start: {self.error}") from self.error
+        return self.url
+
+    def stop(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self.join(START_TIMEOUT)
+
+
+def _wait_accepting(host: str, port: int, timeout: float = START_TIMEOUT) -> None:
+    """Block until a TCP connect succeeds, so the first request never races the listener."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+@contextmanager
+def run_emulator(token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", port: int = 0) -> Iterator[EmulatorServer]:
+    """Run an emulator in a background thread for the ``with`` block.
+
+    :param token: the token (Tinybird) / API key (Acme) the APIs accept.
+    :param host: interface to listen on; keep the loopback default unless you mean it.
+    :param port: port to listen on; 0 picks a free one (read it from ``.url``).
+    """
+    thread = _ServerThread(build_app(token), host, port)
+    thread.start()
+    try:
+        url = thread.wait_started()
+        _wait_accepting(host, int(url.rsplit(":", 1)[1]))
+        yield EmulatorServer(url, token)
+    finally:
+        thread.stop()

@@ -1,0 +1,48 @@
+"""Each example DAG passes under dag.test() against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.dagrun import run_dag
+from tests.integration.jobs import jobs_on, start_tinybird_job
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+
+def test_trigger_then_sensor_via_xcom(live):
+    live.set_defaults("tinybird", duration=0.5, queue_seconds=0.1, progress=[50])
+
+    result = run_dag("example_tinybird_copy")
+
+    (job,) = jobs_on(live)
+    assert result.task_states == {"start_copy": "success", "wait_for_copy": "success"}
+    assert result.xcom("wait_for_copy")["job_id"] == job["id"]
+
+
+def test_sensor_on_dag_run_conf(live):
+    job_id = start_tinybird_job(live, "succeeded")
+
+    result = run_dag("example_job_from_conf", {"job_id": job_id})
+
+    assert result.task_states == {"wait_for_job": "success"}
+
+
+def test_deferrable_monitor(live):
+    live.set_defaults("tinybird", duration=0.8, queue_seconds=0.1, progress=[20, 60])
+
+    result = run_dag("example_deferrable_monitor")
+
+    assert result.task_states == {"start_populate": "success", "watch_populate": "success"}
+    assert result.xcom("watch_populate")["raw_status"] == "done"
+
+
+def test_declarative_rest_api(live):
+    live.set_defaults("acme", duration=0.5, queue_seconds=0.1)
+
+    result = run_dag("example_rest_api")
+
+    (job,) = jobs_on(live, "acme")
+    assert result.task_states == {"run_report": "success"}
+    assert result.xcom("run_report") == job["id"]
+    assert "/acme/ui/runs/" in result.xcom("run_report", "job_url")
