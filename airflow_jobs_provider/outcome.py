@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_jobs_provider import exceptions
 from airflow_jobs_provider.exceptions import JobCancelledError, JobFailedError, JobsError
 from airflow_jobs_provider.status import Job, JobStatus
 from airflow_jobs_provider.triggers.jobs import EVENT_KINDS
@@ -27,10 +28,15 @@ def raise_for_outcome(job: Job) -> Job:
 
 def read_event(event: Any) -> tuple[str, Job | None, str]:
     """Validate a trigger event fail-closed: anything unexpected is an error, never a success."""
-    if not isinstance(event, Mapping) or event.get("status") not in EVENT_KINDS:
+    if not isinstance(event, Mapping) or not isinstance(event.get("status"), str) or event["status"] not in EVENT_KINDS:
         raise JobsError(f"unexpected trigger event {str(event)[:200]!r}; the task cannot tell how the job ended")
     kind = str(event["status"])
-    job = Job.from_dict(event["job"]) if isinstance(event.get("job"), Mapping) else None
+    try:
+        job = Job.from_dict(event["job"]) if isinstance(event.get("job"), Mapping) else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JobsError(
+            f"trigger event {kind!r} carries a malformed job ({exc!r}); the task cannot tell how the job ended"
+        ) from None
     if kind in ("success", "failed", "cancelled") and job is None:
         raise JobsError(f"trigger event {kind!r} carries no job; the task cannot tell how the job ended")
     if job is not None and kind != "timeout" and kind != "error":
@@ -38,6 +44,15 @@ def read_event(event: Any) -> tuple[str, Job | None, str]:
         if job.status is not expected[kind]:
             raise JobsError(f"trigger event {kind!r} disagrees with job state {job.status.value}")
     return kind, job, str(event.get("message") or "")
+
+
+def error_from_event(event: Mapping[str, Any], message: str) -> Exception:
+    """Rebuild the error the trigger met, as the same class the sync path would raise."""
+    name = str(event.get("error_class") or "")
+    error_class = getattr(exceptions, name, None)
+    if not (isinstance(error_class, type) and issubclass(error_class, Exception)) or name.startswith("_"):
+        error_class = JobsError
+    return error_class(message or "the trigger reported an error without a message")
 
 
 def _where(job: Job) -> str:

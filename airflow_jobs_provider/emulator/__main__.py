@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from airflow_jobs_provider.emulator.server import DEFAULT_TOKEN, build_app, start_app
+from airflow_jobs_provider.emulator.server import DEFAULT_TOKEN, build_app, http_url, start_app
 
 TOKEN_ENV = "JOBS_EMULATOR_TOKEN"
 
@@ -36,13 +36,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def serve(host: str, port: int, token: str) -> None:
     """Serve until SIGINT or SIGTERM, then close connections cleanly."""
-    runner, url = await start_app(build_app(token), host, port)
+    runner, bound_port = await start_app(build_app(token), host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        print(f"jobs-emulator listening on {url}", flush=True)  # the token is never printed
+        print(f"jobs-emulator listening on {http_url(host, bound_port)}", flush=True)  # the token is never printed
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"jobs-emulator: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were installed
+        return 130
     return 0
 
 

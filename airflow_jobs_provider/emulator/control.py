@@ -66,6 +66,7 @@ class ControlApi:
             "gets": job.gets,
             "expired": job.expired,
             "attrs": dict(job.attrs),
+            "script": script_json(job.facts.script),
         }
 
     async def script(self, request: web.Request) -> web.Response:

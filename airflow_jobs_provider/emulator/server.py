@@ -8,6 +8,7 @@ beyond the loopback interface.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -48,8 +49,8 @@ def http_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def start_app(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Serve ``app`` on host:port (0 = a free port); returns the runner and the base URL.
+async def start_app(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on host:port (0 = a free port); returns the runner and the bound port.
 
     aiohttp's access logger is off: it would write query strings, tokens included.
     """
@@ -60,8 +61,8 @@ async def start_app(app: web.Application, host: str, port: int) -> tuple[web.App
     except BaseException:
         await runner.cleanup()
         raise
-    bound_port = runner.addresses[0][1]
-    return runner, http_url(host, bound_port)
+    bound_port: int = runner.addresses[0][1]
+    return runner, bound_port
 
 
 class _ServerThread(threading.Thread):
@@ -72,7 +73,7 @@ class _ServerThread(threading.Thread):
         self._app, self._host, self._port = app, host, port
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
-        self.url: str | None = None
+        self.port: int | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -80,7 +81,7 @@ class _ServerThread(threading.Thread):
         asyncio.set_event_loop(loop)
         runner: web.AppRunner | None = None
         try:
-            runner, self.url = loop.run_until_complete(start_app(self._app, self._host, self._port))
+            runner, self.port = loop.run_until_complete(start_app(self._app, self._host, self._port))
         except BaseException as error:  # handed to the starting thread, which re-raises it
             self.error = error
         self._ready.set()
@@ -93,15 +94,17 @@ class _ServerThread(threading.Thread):
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
-    def wait_started(self) -> str:
+    def wait_started(self) -> int:
+        """The bound port, once listening; raises what prevented the start."""
         if not self._ready.wait(START_TIMEOUT):
             raise TimeoutError(f"the emulator did not start within {START_TIMEOUT}s")
-        if self.error is not None or self.url is None:
+        if self.error is not None or self.port is None:
             raise RuntimeError(f"the emulator could not start: {self.error}") from self.error
-        return self.url
+        return self.port
 
     def stop(self) -> None:
-        if not self._loop.is_closed():
+        # The loop is already closed when start-up failed; there is nothing left to stop then.
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._loop.stop)
         self.join(START_TIMEOUT)
 
@@ -130,8 +133,8 @@ def run_emulator(token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", port: int 
     thread = _ServerThread(build_app(token), host, port)
     thread.start()
     try:
-        url = thread.wait_started()
-        _wait_accepting(host, int(url.rsplit(":", 1)[1]))
-        yield EmulatorServer(url, token)
+        bound_port = thread.wait_started()
+        _wait_accepting(host, bound_port)
+        yield EmulatorServer(http_url(host, bound_port), token)
     finally:
         thread.stop()

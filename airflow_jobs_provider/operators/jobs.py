@@ -13,7 +13,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, 
 from airflow_jobs_provider import options
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsConfigError, JobsError
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.outcome import raise_for_outcome, read_event
+from airflow_jobs_provider.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.progress import ProgressLog
 from airflow_jobs_provider.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.status import Job, JobStatus
@@ -168,7 +168,7 @@ class TriggerJobOperator(BaseOperator):
         if job is not None:
             self._report(context, job)
         if kind == "error":
-            raise JobsError(message)
+            raise error_from_event(event, message)
         if kind == "timeout":
             job_id = job.job_id if job else str(event.get("job_id"))
             self._cancel_quietly(job_id, "the wait timed out")

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_jobs_provider import options
-from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.outcome import raise_for_outcome, read_event
+from airflow_jobs_provider.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.progress import ProgressLog
 from airflow_jobs_provider.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
@@ -97,5 +96,5 @@ class JobSensor(BaseSensorOperator):
         if kind == "timeout":
             raise AirflowSensorTimeout(f"Sensor has timed out: {message}")
         if kind == "error" or job is None:
-            raise JobsError(message)
+            raise error_from_event(event, message)
         return raise_for_outcome(job).to_dict()

@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_jobs_provider.exceptions import JobsError
+from airflow_jobs_provider.exceptions import JobOutcomeError, JobsError
 from airflow_jobs_provider.progress import ProgressLog
 from airflow_jobs_provider.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.status import Job, JobStatus
@@ -90,8 +90,10 @@ class JobStatusTrigger(BaseTrigger):
                         yield TriggerEvent(job_event("timeout", job, message))
                         return
                     await asyncio.sleep(self._next_sleep())
-        except JobsError as error:
-            yield TriggerEvent({"status": "error", "job_id": self.job_id, "message": str(error)})
+        except (JobsError, JobOutcomeError) as error:
+            yield TriggerEvent(
+                {"status": "error", "job_id": self.job_id, "message": str(error), "error_class": type(error).__name__}
+            )
             return
 
     def _next_sleep(self) -> float:

@@ -79,4 +79,3 @@ def test_bad_copy_mode_and_subset_get_400(tinybird: Tinybird) -> None:
     assert "Invalid _mode 'merge'" in tinybird.post("/v0/pipes/p/copy", _mode="merge").json()["error"]
     response = tinybird.post("/v0/pipes/p/nodes/n/population", populate_subset="lots")
     assert response.status_code == 400 and "populate_subset" in response.json()["error"]
-

@@ -21,7 +21,10 @@ def test_the_docs_query_parses() -> None:
 
 
 def test_columns_conditions_order_and_limit_parse_case_insensitively() -> None:
-    sql = "select job_id, status\nfrom TINYBIRD.JOBS_LOG where status = 'done' and job_type='copy' order by created_at desc limit 5 format JSON;"
+    sql = (
+        "select job_id, status\nfrom TINYBIRD.JOBS_LOG where status = 'done' and job_type='copy' "
+        "order by created_at desc limit 5 format JSON;"
+    )
     query = parse_query(sql)
     assert query == Query(
         columns=("job_id", "status"),
@@ -51,7 +54,8 @@ def test_unsupported_sql_is_refused_with_the_problem_named(sql: str, message: st
 
 
 def test_run_query_filters_orders_with_nulls_last_and_limits() -> None:
-    answer = run_query(parse_query("SELECT job_id FROM tinybird.jobs_log ORDER BY started_at DESC LIMIT 2 FORMAT JSON"), ROWS)
+    query = parse_query("SELECT job_id FROM tinybird.jobs_log ORDER BY started_at DESC LIMIT 2 FORMAT JSON")
+    answer = run_query(query, ROWS)
     assert answer["data"] == [{"job_id": "a"}, {"job_id": "c"}]
     assert answer["rows"] == 2 and answer["rows_before_limit_at_least"] == 3
     assert answer["meta"] == [{"name": "job_id", "type": "String"}]

@@ -95,7 +95,11 @@ def check_copy_lifecycle(tb: Any, control: Control) -> str:
     expect(job["status"] in ("waiting", "working"), "copy: still running", job["status"])
 
     seen: list[tuple[str, Any]] = []
-    done = tb.wait_for_job(job_id, status_callback=lambda res: seen.append((res["status"], res.get("progress_percentage"))), **POLL)
+
+    def record(res: dict[str, Any]) -> None:
+        seen.append((res["status"], res.get("progress_percentage")))
+
+    done = tb.wait_for_job(job_id, status_callback=record, **POLL)
     expect(done["status"] == "done" and done["progress_percentage"] == 100.0, "copy: done at 100%", done)
     expect(done["started_at"] is not None, "copy: started_at set", done)
     expect(("working", 25.0) in seen and ("working", 75.0) in seen, "copy: both progress steps seen", seen)
@@ -110,7 +114,8 @@ def check_cancel_waiting(tb: Any, control: Control) -> str:
     expect(created["job"]["kind"] == "populateview", "populate: kind", created["job"])
     cancelled = tb.job_cancel(job_id)
     expect(cancelled["status"] == "cancelled", "cancel waiting: cancelled at once", cancelled)
-    expect_raises(tb_client.OperationCanNotBePerformed, "Job is not in cancellable status", lambda: tb.job_cancel(job_id))
+    not_cancellable = tb_client.OperationCanNotBePerformed
+    expect_raises(not_cancellable, "Job is not in cancellable status", lambda: tb.job_cancel(job_id))
     print("ok cancel of a waiting populate job")
     return job_id
 
@@ -130,7 +135,9 @@ def check_cancel_working_populate(tb: Any, control: Control) -> str:
 def check_failed_import(tb: Any, control: Control) -> None:
     control.script(outcome="failed", error="Bad CSV header", queue_seconds=0, duration=0)
     expect_raises(
-        tb_client.JobException, "Bad CSV header", lambda: tb.datasource_create_from_url("events", "https://example.com/e.csv")
+        tb_client.JobException,
+        "Bad CSV header",
+        lambda: tb.datasource_create_from_url("events", "https://example.com/e.csv"),
     )
     print("ok failed URL import raises the scripted error")
 
@@ -147,8 +154,10 @@ def check_lists_and_log(tb: Any, copy_id: str, all_ids: list[str]) -> None:
 
 
 def check_errors(tb: Any, url: str) -> None:
-    expect_raises(tb_client.DoesNotExistException, 'Job with id "no-such-job" not found', lambda: tb.job("no-such-job"))
-    expect_raises(tb_client.AuthException, "invalid authentication token", lambda: TinyB("wrong-token", host=url).jobs())
+    missing = 'Job with id "no-such-job" not found'
+    expect_raises(tb_client.DoesNotExistException, missing, lambda: tb.job("no-such-job"))
+    wrong_client = TinyB("wrong-token", host=url)
+    expect_raises(tb_client.AuthException, "invalid authentication token", wrong_client.jobs)
     print("ok 404 and 403 errors")
 
 
@@ -160,7 +169,7 @@ def main(url: str, token: str) -> None:
     waiting_id = check_cancel_waiting(tb, control)
     working_id = check_cancel_working_populate(tb, control)
     check_failed_import(tb, control)
-    import_id = [job["id"] for job in control.get("jobs") if job["kind"] == "import"][0]
+    import_id = next(job["id"] for job in control.get("jobs") if job["kind"] == "import")
     check_lists_and_log(tb, copy_id, [copy_id, waiting_id, working_id, import_id])
     check_errors(tb, url)
     log = json.dumps(control.get("requests"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.integration.dagrun import run_dag
 from tests.integration.jobs import start_tinybird_job
 
@@ -12,10 +13,13 @@ pytestmark = pytest.mark.usefixtures("airflow_db")
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_done_job_succeeds_and_its_final_state_is_the_xcom(live, mode):
+def test_done_job_succeeds_and_its_final_state_is_the_xcom(live, mode, mocker):
     job_id = start_tinybird_job(live, "succeeded", progress=[30, 60])
+    trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
     result = run_dag(f"sensor_{mode}", {"job_id": job_id})
+
+    assert trigger_runs.call_count == (1 if mode == "deferrable" else 0), "deferrable really defers"
 
     assert result.task_states == {"wait": "success"}
     final = result.xcom("wait")
@@ -26,13 +30,20 @@ def test_done_job_succeeds_and_its_final_state_is_the_xcom(live, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("outcome", ["failed", "cancelled", "weird"])
-def test_failed_cancelled_or_unknown_job_fails_the_task(live, mode, outcome):
-    job_id = start_tinybird_job(live, outcome)
+def test_failed_cancelled_or_unknown_job_fails_the_task(live, mode, outcome, capsys):
+    job_id = start_tinybird_job(live, outcome, error="disk full on node 7")
 
     result = run_dag(f"sensor_{mode}", {"job_id": job_id})
 
     assert result.task_states == {"wait": "failed"}
     assert result.xcom("wait") is None
+    log = capsys.readouterr().out
+    expected = {
+        "failed": f"JobFailedError: job {job_id} failed: disk full on node 7",
+        "cancelled": f"JobCancelledError: job {job_id} was cancelled",
+        "weird": "UnknownJobStateError",
+    }[outcome]
+    assert expected in log
 
 
 @pytest.mark.parametrize("mode", MODES)

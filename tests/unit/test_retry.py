@@ -18,7 +18,13 @@ from airflow_jobs_provider.apis.base import Request, Response
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.exceptions import JobsUnavailableError
 from airflow_jobs_provider.hooks.transport import AsyncTransport, SyncTransport, arun_exchange
-from airflow_jobs_provider.retry import MAX_RETRY_AFTER, RetryPolicy, TransientError, parse_retry_after, transient_status
+from airflow_jobs_provider.retry import (
+    MAX_RETRY_AFTER,
+    RetryPolicy,
+    TransientError,
+    parse_retry_after,
+    transient_status,
+)
 from airflow_jobs_provider.status import JobStatus
 
 from .conftest import TINYBIRD_URL, tinybird_settings
