@@ -21,10 +21,11 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
-from airflow_jobs_provider.apis.base import Request
+from airflow_jobs_provider.apis.base import Request, header
 from airflow_jobs_provider.exceptions import JobsUnavailableError
 
 REJECTED_UNSEEN = frozenset({429, 503})
@@ -47,7 +48,7 @@ def transient_status(status: int, headers: Mapping[str, str]) -> TransientError 
         return None
     return TransientError(
         f"HTTP {status}",
-        retry_after=parse_retry_after(headers.get("Retry-After") or headers.get("retry-after")),
+        retry_after=parse_retry_after(header(headers, "Retry-After")),
         reached_server=status not in REJECTED_UNSEEN,
     )
 
@@ -74,7 +75,7 @@ class RetryPolicy:
     max_wait: float = 30.0
 
     def _settings(self, request: Request, log: logging.Logger | None) -> dict[str, Any]:
-        backoff = wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait, jitter=self.initial_wait)
+        backoff = wait_exponential(multiplier=self.initial_wait, max=self.max_wait) + wait_random(0, self.initial_wait)
 
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None

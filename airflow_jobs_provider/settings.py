@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,11 @@ def _base_url(conn: Any, conn_id: str) -> str:
             )
         host = f"{schema}://{host}"
     parts = urlsplit(host)
+    if parts.username or parts.password:
+        raise JobsConfigError(
+            f"connection {conn_id!r}: host must not carry credentials (user:password@); put the token in "
+            "the connection's password field"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise JobsConfigError(f"connection {conn_id!r}: host {host!r} is not an http(s) URL")
     try:
@@ -98,10 +104,10 @@ def _base_url(conn: Any, conn_id: str) -> str:
 
 def _positive_float(value: Any, name: str, conn_id: str) -> float:
     try:
-        number = float(value)
+        number = -1.0 if isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
         number = -1.0
-    if number <= 0:
+    if not math.isfinite(number) or number <= 0:
         raise JobsConfigError(f"connection {conn_id!r}: extra {name!r} must be a positive number of seconds")
     return number
 

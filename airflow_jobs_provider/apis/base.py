@@ -18,6 +18,7 @@ from airflow_jobs_provider.exceptions import (
     JobNotFoundError,
     JobsApiError,
     JobsAuthError,
+    JobsConfigError,
     UnknownJobStateError,
 )
 from airflow_jobs_provider.options import status_overrides as checked_overrides
@@ -76,29 +77,36 @@ class Response:
 Exchange = Generator[Request, Response, T]
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value whatever the case of its name (HTTP names are case-insensitive)."""
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
 def quote_job_id(job_id: object) -> str:
     """Check a job id and encode it as one path segment; it can never reach another endpoint."""
-    if not isinstance(job_id, str):
-        raise InvalidJobIdError(
-            f"job id must be a string, got {type(job_id).__name__} {job_id!r}: pass the id the start call "
+    return quote_segment(job_id, "job id", InvalidJobIdError)
+
+
+def quote_segment(value: object, what: str, error: type[Exception] = JobsConfigError) -> str:
+    """Check a value that fills one path segment (a job id, a pipe name) and percent-encode it."""
+    if not isinstance(value, str):
+        raise error(
+            f"{what} must be a string, got {type(value).__name__} {value!r}: pass the id the start call "
             "returned, e.g. \"{{ ti.xcom_pull(task_ids='start', key='job_id') }}\""
         )
-    if not job_id.strip():
-        raise InvalidJobIdError(
-            "job id is empty: the template rendered to nothing; check the XCom or dag_run.conf key it reads"
-        )
-    if job_id != job_id.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in job_id):
-        raise InvalidJobIdError(
-            f"job id {job_id[:80]!r} has surrounding whitespace or control characters: strip it before use"
-        )
-    if len(job_id) > MAX_JOB_ID_LENGTH:
-        raise InvalidJobIdError(
-            f"job id is {len(job_id)} characters long (limit {MAX_JOB_ID_LENGTH}): "
+    if not value.strip():
+        raise error(f"{what} is empty: the template rendered to nothing; check the XCom or dag_run.conf key it reads")
+    if value != value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise error(f"{what} {value[:80]!r} has surrounding whitespace or control characters: strip it before use")
+    if len(value) > MAX_JOB_ID_LENGTH:
+        raise error(
+            f"{what} is {len(value)} characters long (limit {MAX_JOB_ID_LENGTH}): "
             "it is not an id; check what the template renders"
         )
-    if set(job_id) == {"."}:
-        raise InvalidJobIdError(f"job id {job_id!r} is a path step, not an id")
-    return quote(job_id, safe="")
+    if set(value) == {"."}:
+        raise error(f"{what} {value!r} is a path step, not a name")
+    return quote(value, safe="")
 
 
 def dig(document: Any, dotted_path: str) -> Any:
@@ -224,7 +232,7 @@ class JobsApi:
             )
         if 300 <= response.status < 400:
             raise JobsApiError(
-                f"{self.name} redirected '{what}' at {where} to {response.headers.get('Location', '?')} "
+                f"{self.name} redirected '{what}' at {where} to {header(response.headers, 'Location') or '?'} "
                 f"(HTTP {response.status}); redirects are not followed so the token stays on its host: "
                 f"set the host of connection {self.settings.conn_id!r} to the final URL",
                 status_code=response.status,

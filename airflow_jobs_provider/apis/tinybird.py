@@ -18,6 +18,7 @@ from airflow_jobs_provider.apis.base import (
     dig,
     progress_value,
     quote_job_id,
+    quote_segment,
 )
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
 from airflow_jobs_provider.status import Job, JobStatus
@@ -41,7 +42,7 @@ START_ENDPOINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "import": ("/v0/datasources", ()),
 }
 
-JOBS_LOG_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+JOBS_LOG_ID = re.compile(r"[A-Za-z0-9_-]+")
 JOBS_LOG_COLUMNS = (
     "job_id, job_type, status, error, pipe_id, pipe_name, datasource_id, datasource_name, "
     "created_at, updated_at, started_at"
@@ -69,9 +70,11 @@ class TinybirdApi(JobsApi):
             value = params.pop(key, None)
             if not isinstance(value, str) or not value.strip():
                 raise JobsConfigError(f"tinybird {kind} job spec needs {key!r} (a name), got {value!r}")
-            segments[key] = quote_job_id(value)
-        if kind == "import" and not params.get("name"):
-            raise JobsConfigError("tinybird import job spec needs 'name' (the data source) and 'url'")
+            segments[key] = quote_segment(value, f"tinybird {kind} {key}")
+        if kind == "import" and not (params.get("name") and params.get("url")):
+            raise JobsConfigError(
+                "tinybird import job spec needs 'name' (the data source) and 'url' (the file to import)"
+            )
         query = {key: _query_value(value) for key, value in params.items() if value is not None}
         return Request("POST", template.format(**segments), params=query, headers=self.headers(), replayable=False)
 
@@ -89,7 +92,7 @@ class TinybirdApi(JobsApi):
 
     def get_job(self, job_id: str) -> Exchange[Job]:
         response = yield self.get_request(job_id)
-        if response.status == 404 and JOBS_LOG_ID.match(job_id):
+        if response.status == 404 and JOBS_LOG_ID.fullmatch(job_id):
             logged = yield self.jobs_log_request(job_id)
             return self.parse_jobs_log(self.checked(logged, "read jobs_log for", job_id), job_id)
         return self.parse_job(self.checked(response, "read", job_id), job_id)
@@ -116,12 +119,16 @@ class TinybirdApi(JobsApi):
                 f"tinybird cannot filter jobs by {', '.join(unknown)}; use {', '.join(LIST_FILTERS)}"
             )
         params = {key: _query_value(value) for key, value in filters.items() if value is not None}
+        if any(isinstance(value, (list, tuple, dict, set)) for value in filters.values()):
+            raise JobsConfigError("tinybird filters take one value each (e.g. status='done'), not lists")
         return Request("GET", "/v0/jobs", params=params, headers=self.headers())
 
     def parse_list(self, response: Response) -> list[Job]:
         jobs = self.json_object(response, "list jobs").get("jobs")
         if not isinstance(jobs, list):
             raise JobsApiError("tinybird's job list has no 'jobs' array")
+        if not all(isinstance(item, Mapping) for item in jobs):
+            raise JobsApiError("tinybird's job list holds entries that are not job objects")
         return [self.parse_job(Response(response.status, item), str(item.get("id"))) for item in jobs]
 
     def cancel_request(self, job_id: str) -> Request:
@@ -137,6 +144,8 @@ class TinybirdApi(JobsApi):
         return super().checked(response, action, job_id)
 
     def jobs_log_request(self, job_id: str) -> Request:
+        if not JOBS_LOG_ID.fullmatch(job_id):
+            raise JobNotFoundError(f"tinybird job id {job_id!r} cannot be looked up in jobs_log", status_code=404)
         sql = (
             f"SELECT {JOBS_LOG_COLUMNS} FROM tinybird.jobs_log WHERE job_id = '{job_id}' "
             "ORDER BY updated_at DESC LIMIT 1 FORMAT JSON"
@@ -168,7 +177,8 @@ class TinybirdApi(JobsApi):
 
 
 def _error_message(body: Mapping[str, Any]) -> str | None:
-    parts = [body.get("error"), *list(body.get("errors") or [])]
+    errors = body.get("errors") or []
+    parts = [body.get("error"), *(errors if isinstance(errors, list) else [errors])]
     text = "; ".join(str(part) for part in parts if part)
     return text or None
 
