@@ -54,7 +54,8 @@ def main() -> int:
     print("\nJobs on the emulator")
     print(f"{'api':9} {'job':40} {'kind':13} {'state':10} {'progress':>8}")
     for api, job in jobs:
-        print(f"{api:9} {job['id']:40} {job.get('kind') or '-':13} {job['raw_status']:10} {job.get('progress', '-')!s:>8}")
+        kind, progress = job.get("kind") or "-", job.get("progress", "-")
+        print(f"{api:9} {job['id']:40} {kind:13} {job['raw_status']:10} {progress!s:>8}")
     failed = [row for row in rows if row[1] != "success"]
     print("\nAll example DAGs succeeded." if not failed else f"\n{len(failed)} DAG run(s) did not succeed.")
     return 1 if failed else 0

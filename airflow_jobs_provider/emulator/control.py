@@ -15,7 +15,7 @@ from airflow_jobs_provider.emulator.access_log import AccessLog
 from airflow_jobs_provider.emulator.errors import JsonError
 from airflow_jobs_provider.emulator.http_util import NO_BODY, iso_z, json_body
 from airflow_jobs_provider.emulator.lifecycle import Phase
-from airflow_jobs_provider.emulator.script import ScriptError, parse_script, script_json
+from airflow_jobs_provider.emulator.script import Script, ScriptError, parse_script, script_json
 from airflow_jobs_provider.emulator.store import JobStore, StoredJob
 
 PREFIX = "/_emulator"
@@ -71,25 +71,24 @@ class ControlApi:
 
     async def script(self, request: web.Request) -> web.Response:
         """Queue a script for the next ``times`` jobs of an API (FIFO)."""
-        body = await self._body(request)
-        api = self._api(body.pop("api", None))
-        try:
-            script, times = parse_script(body, self._store.defaults(api), allow_times=True)
-        except ScriptError as error:
-            raise control_error(400, str(error)) from None
+        api, script, times = await self._parsed_script(request, allow_times=True)
         self._store.push_script(api, script, times)
         return web.json_response({"api": api, "script": script_json(script), "times": times})
 
     async def defaults(self, request: web.Request) -> web.Response:
         """Change the script of jobs created with no queued script; fields left out are kept."""
+        api, script, _ = await self._parsed_script(request, allow_times=False)
+        self._store.set_defaults(api, script)
+        return web.json_response({"api": api, "script": script_json(script)})
+
+    async def _parsed_script(self, request: web.Request, *, allow_times: bool) -> tuple[str, Script, int]:
         body = await self._body(request)
         api = self._api(body.pop("api", None))
         try:
-            script, _ = parse_script(body, self._store.defaults(api), allow_times=False)
+            script, times = parse_script(body, self._store.defaults(api), allow_times=allow_times)
         except ScriptError as error:
             raise control_error(400, str(error)) from None
-        self._store.set_defaults(api, script)
-        return web.json_response({"api": api, "script": script_json(script)})
+        return api, script, times
 
     async def reset(self, request: web.Request) -> web.Response:
         self._store.reset()

@@ -1,8 +1,9 @@
-"""Test DAGs: one JobSensor per wait mode (x soft_fail), watching dag_run.conf['job_id']."""
+"""Test DAGs: one JobSensor per wait mode and situation, watching dag_run.conf['job_id']."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from airflow.sdk import DAG
 
@@ -10,68 +11,51 @@ from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
 
 MODES = ("poke", "reschedule", "deferrable")
+START = datetime(2026, 1, 1)
 
-for mode in MODES:
-    for soft_fail in (False, True):
-        dag_id = f"sensor_{mode}" + ("_soft_fail" if soft_fail else "")
-        with DAG(dag_id=dag_id, start_date=datetime(2026, 1, 1), schedule=None, catchup=False) as dag:
-            JobSensor(
-                task_id="wait",
-                job_id="{{ dag_run.conf['job_id'] }}",
-                jobs_conn_id="{{ dag_run.conf.get('conn_id', 'jobs_default') }}",
-                mode="reschedule" if mode == "reschedule" else "poke",
-                deferrable=mode == "deferrable",
-                poke_interval=0.2,
-                timeout=60,
-                soft_fail=soft_fail,
-            )
-        globals()[dag_id] = dag
+# dag_id suffix -> what differs from the plain sensor
+VARIANTS: dict[str, dict[str, Any]] = {
+    "": {},
+    "_soft_fail": {"soft_fail": True},
+    "_weird_is_done": {"status_overrides": {"weird": "SUCCEEDED"}},
+    "_times_out": {"timeout": 1.5},
+}
 
-    with DAG(dag_id=f"sensor_{mode}_weird_is_done", start_date=datetime(2026, 1, 1), schedule=None) as dag:
+
+def sensor_dag(mode: str, suffix: str, **changes: Any) -> DAG:
+    with DAG(dag_id=f"sensor_{mode}{suffix}", start_date=START, schedule=None, catchup=False) as dag:
         JobSensor(
             task_id="wait",
             job_id="{{ dag_run.conf['job_id'] }}",
             mode="reschedule" if mode == "reschedule" else "poke",
             deferrable=mode == "deferrable",
-            poke_interval=0.2,
-            timeout=60,
-            status_overrides={"weird": "SUCCEEDED"},
+            **{"poke_interval": 0.2, "timeout": 60, **changes},
         )
-    globals()[dag.dag_id] = dag
-
-    with DAG(dag_id=f"sensor_{mode}_times_out", start_date=datetime(2026, 1, 1), schedule=None) as dag:
-        JobSensor(
-            task_id="wait",
-            job_id="{{ dag_run.conf['job_id'] }}",
-            mode="reschedule" if mode == "reschedule" else "poke",
-            deferrable=mode == "deferrable",
-            poke_interval=0.2,
-            timeout=1.5,
-        )
-    globals()[dag.dag_id] = dag
+    return dag
 
 
-for deferrable in (False, True):
-    dag_id = "operator_waits_" + ("deferrable" if deferrable else "sync")
-    with DAG(dag_id=dag_id, start_date=datetime(2026, 1, 1), schedule=None, catchup=False) as dag:
+def operator_dag(dag_id: str, **changes: Any) -> DAG:
+    with DAG(dag_id=dag_id, start_date=START, schedule=None, catchup=False) as dag:
         TriggerJobOperator(
             task_id="run_job",
             job={"kind": "copy", "pipe": "{{ dag_run.conf.get('pipe', 'p') }}"},
             wait_for_completion=True,
-            deferrable=deferrable,
             poll_interval=0.2,
+            **changes,
         )
-    globals()[dag_id] = dag
+    return dag
 
 
-with DAG(dag_id="operator_retry_reconnects", start_date=datetime(2026, 1, 1), schedule=None) as dag:
-    # The first try times out while the job runs; the retry must reconnect, not start a second job.
-    TriggerJobOperator(
-        task_id="run_job",
-        job={"kind": "copy", "pipe": "slow_pipe"},
-        wait_for_completion=True,
-        poll_interval=0.2,
-        execution_timeout=timedelta(seconds=1),
-        retries=3,
-        retry_delay=timedelta(seconds=0),
-    )
+for mode in MODES:
+    for suffix, changes in VARIANTS.items():
+        globals()[f"sensor_{mode}{suffix}"] = sensor_dag(mode, suffix, **changes)
+
+operator_waits_sync = operator_dag("operator_waits_sync")
+operator_waits_deferrable = operator_dag("operator_waits_deferrable", deferrable=True)
+# The first tries time out while the job runs; the retry must reconnect, not start a second job.
+operator_retry_reconnects = operator_dag(
+    "operator_retry_reconnects",
+    execution_timeout=timedelta(seconds=1),
+    retries=3,
+    retry_delay=timedelta(seconds=0),
+)

@@ -81,7 +81,8 @@ def test_wrong_token_fails_the_connection_test_without_showing_the_token(live, m
     from tests.conftest import connection_env
 
     assert JobsHook("jobs_default").test_connection()[0] is True
-    monkeypatch.setenv("AIRFLOW_CONN_JOBS_DEFAULT", connection_env(live.url, token="wrong-token-123")["AIRFLOW_CONN_JOBS_DEFAULT"])
+    wrong = connection_env(live.url, token="wrong-token-123")
+    monkeypatch.setenv("AIRFLOW_CONN_JOBS_DEFAULT", wrong["AIRFLOW_CONN_JOBS_DEFAULT"])
 
     ok, message = JobsHook("jobs_default").test_connection()
 

@@ -15,6 +15,7 @@ import pytest
 from airflow_jobs_provider.apis.base import Exchange, Request, Response
 from airflow_jobs_provider.apis.rest import RestApi
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
+from airflow_jobs_provider.emulator.connections import ACME_EXTRAS as EMULATOR_ACME_EXTRAS
 from airflow_jobs_provider.hooks.transport import run_exchange
 from airflow_jobs_provider.settings import ApiSettings
 
@@ -23,30 +24,7 @@ TINYBIRD_URL = "https://api.tinybird.co"
 ACME_URL = "https://acme.example"
 
 # The complete extra from the docstring of apis/rest.py (the emulator's Acme Batch API).
-ACME_EXTRAS: dict[str, Any] = {
-    "api": "rest",
-    "start": "POST /acme/v2/runs",
-    "get": "GET /acme/v2/runs/{job_id}",
-    "cancel": "POST /acme/v2/runs/{job_id}/abort",
-    "list": "GET /acme/v2/runs",
-    "job_root": "run",
-    "list_root": "runs",
-    "id_field": "id",
-    "state_field": "state",
-    "message_field": "error",
-    "progress_field": "progress",
-    "url_field": "links.ui",
-    "states": {
-        "QUEUED": "PENDING",
-        "RUNNING": "RUNNING",
-        "ABORTING": "RUNNING",
-        "SUCCEEDED": "SUCCEEDED",
-        "FAILED": "FAILED",
-        "ABORTED": "CANCELLED",
-    },
-    "auth_header": "X-Api-Key",
-    "auth_scheme": "",
-}
+ACME_EXTRAS: dict[str, Any] = dict(EMULATOR_ACME_EXTRAS)
 
 
 def tinybird_settings(**changes: Any) -> ApiSettings:
