@@ -52,10 +52,10 @@ def main() -> int:
     for dag_id, state, tasks, wall in rows:
         print(f"{dag_id:30} {state:8} {wall:>6}  {tasks}")
     print("\nJobs on the emulator")
-    print(f"{'api':9} {'job':40} {'kind':13} {'state':10} {'progress':>8}")
+    print(f"{'api':9} {'job':40} {'kind':13} {'state':10} {'duration':>8}")
     for api, job in jobs:
-        kind, progress = job.get("kind") or "-", job.get("progress", "-")
-        print(f"{api:9} {job['id']:40} {kind:13} {job['raw_status']:10} {progress!s:>8}")
+        kind, took = job.get("kind") or "-", f"{job['duration_seconds']:.1f}s"
+        print(f"{api:9} {job['id']:40} {kind:13} {job['raw_status']:10} {took:>8}")
     failed = [row for row in rows if row[1] != "success"]
     print("\nAll example DAGs succeeded." if not failed else f"\n{len(failed)} DAG run(s) did not succeed.")
     return 1 if failed else 0

@@ -61,6 +61,8 @@ class ControlApi:
             "raw_status": snap.raw_status,
             "progress": snap.progress,
             "created_at": iso_z(snap.created_at),
+            # creation to the last state change: for a finished job, how long it took end to end
+            "duration_seconds": round(snap.updated_at - snap.created_at, 2),
             "cancel_requested": job.facts.cancel_at is not None,
             "cancelling": snap.phase is Phase.CANCELLING,
             "gets": job.gets,

@@ -34,3 +34,24 @@ def test_connection_type_is_registered(airflow_db):
 
     hooks = ProvidersManager().hooks
     assert hooks["jobs"].hook_class_name == "airflow_jobs_provider.hooks.jobs.JobsHook"
+
+
+def test_job_link_reads_the_job_url_xcom_in_the_serialized_dag():
+    """Airflow 3's api-server resolves a link from its serialized xcom_key; ours is job_url."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from tests.integration.dagrun import load_dag
+
+    serialized = DagSerialization.to_dict(load_dag("example_tinybird_copy"))
+    (start,) = [t["__var"] for t in serialized["dag"]["tasks"] if t["__var"]["task_id"] == "start_copy"]
+    assert start["_operator_extra_links"] == {"Job": "job_url"}
+
+
+def test_connection_form_is_declared_for_the_ui(airflow_db):
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    widgets = manager.connection_form_widgets
+    behaviours = manager.field_behaviours
+    assert widgets["extra__jobs__api"].field["schema"]["enum"] == ["tinybird", "rest"]
+    assert behaviours["jobs"]["relabeling"] == {"host": "Base URL", "password": "API token"}
