@@ -28,4 +28,4 @@ emulator: $(STAMP)
 	$(BIN)/jobs-emulator --port 8080
 
 clean:
-	rm -rf $(VENV) .venv-tinybird .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tinybird .venv-pyfaktory .pytest_cache .mypy_cache .ruff_cache

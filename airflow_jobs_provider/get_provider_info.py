@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port", "login"],
-    "relabeling": {"host": "Base URL", "password": "API token"},
+    "hidden-fields": ["schema"],
+    "relabeling": {"host": "Base URL", "login": "Login / client id", "password": "API token / secret"},
     "placeholders": {
         "host": "https://api.tinybird.co",
         "password": "token sent as the API expects it (Bearer header, X-Api-Key, ...)",
@@ -18,7 +18,11 @@ CONN_FIELDS: dict[str, Any] = {
     "api": {
         "label": "API",
         "description": "Which jobs API this connection speaks",
-        "schema": {"type": "string", "default": "tinybird", "enum": ["tinybird", "rest"]},
+        "schema": {
+            "type": "string",
+            "default": "tinybird",
+            "enum": ["tinybird", "rest", "keboola", "airbyte", "faktory"],
+        },
     },
 }
 

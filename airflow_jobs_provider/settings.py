@@ -14,6 +14,8 @@ from airflow_jobs_provider.exceptions import JobsConfigError
 CONN_TYPE = "jobs"
 DEFAULT_CONN_ID = "jobs_default"
 DEFAULT_HTTP_TIMEOUT = 30.0
+FAKTORY_SCHEMES = ("tcp", "tcp+tls")
+FAKTORY_DEFAULT_PORT = 7419
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class ApiSettings:
         return cls(
             conn_id=conn_id,
             api=api,
-            base_url=_base_url(conn, conn_id),
+            base_url=_faktory_url(conn, conn_id, extras) if api == "faktory" else _base_url(conn, conn_id),
             token=getattr(conn, "password", None) or None,
             login=getattr(conn, "login", None) or None,
             extras=extras,
@@ -100,6 +102,42 @@ def _base_url(conn: Any, conn_id: str) -> str:
     port = getattr(conn, "port", None)
     netloc = parts.netloc if (own_port or not port) else f"{parts.netloc}:{int(port)}"
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _faktory_url(conn: Any, conn_id: str, extras: Mapping[str, Any]) -> str:
+    """``tcp://host:port`` or ``tcp+tls://host:port``: Faktory speaks its own protocol over TCP, not HTTP.
+
+    The host may be bare or carry the scheme; the port comes from the host, else the connection's
+    port, else 7419; extra ``tls: true`` also switches TLS on.
+    """
+    host = (getattr(conn, "host", None) or "").strip()
+    if not host:
+        raise JobsConfigError(f"connection {conn_id!r} has no host: set it to the Faktory server, e.g. tcp://faktory:7419")
+    parts = urlsplit(host if "://" in host else f"tcp://{host}")
+    if parts.username or parts.password:
+        raise JobsConfigError(
+            f"connection {conn_id!r}: host must not carry credentials (:password@); put the Faktory password in "
+            "the connection's password field"
+        )
+    if parts.scheme not in FAKTORY_SCHEMES or not parts.hostname or parts.path.strip("/"):
+        raise JobsConfigError(f"connection {conn_id!r}: host {host!r} is not a Faktory address like tcp://faktory:7419")
+    try:
+        port = parts.port or int(getattr(conn, "port", None) or FAKTORY_DEFAULT_PORT)
+        if not 0 < port < 65536:
+            raise ValueError(f"{port} is out of range")
+    except ValueError as exc:
+        raise JobsConfigError(f"connection {conn_id!r}: host {host!r} has a bad port ({exc})") from None
+    tls = parts.scheme == "tcp+tls" or _flag(extras.get("tls", False), "tls", conn_id)
+    hostname = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{'tcp+tls' if tls else 'tcp'}://{hostname}:{port}"
+
+
+def _flag(value: Any, name: str, conn_id: str) -> bool:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise JobsConfigError(f"connection {conn_id!r}: extra {name!r} must be true or false, got {value!r}")
+    return value
 
 
 def _positive_float(value: Any, name: str, conn_id: str) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 

@@ -26,7 +26,16 @@ from airflow_jobs_provider.emulator.connections import connection_env  # noqa: E
 from airflow_jobs_provider.hooks.jobs import JobsHook  # noqa: E402
 from tests.integration.dagrun import run_dag  # noqa: E402 - the environment must be set first
 
-DAGS = ["example_tinybird_copy", "example_job_from_conf", "example_deferrable_monitor", "example_rest_api"]
+DAGS = [
+    "example_tinybird_copy",
+    "example_job_from_conf",
+    "example_deferrable_monitor",
+    "example_rest_api",
+    "example_keboola",
+    "example_airbyte",
+    "example_faktory",
+]
+APIS = ("tinybird", "acme", "keboola", "airbyte", "faktory")
 
 
 def main() -> int:
@@ -34,9 +43,9 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
     rows = []
     with run_emulator() as emulator:
-        os.environ.update(connection_env(emulator.url, DEFAULT_TOKEN))
+        os.environ.update(connection_env(emulator.url, DEFAULT_TOKEN, emulator.faktory_url))
         print(f"Emulator on {emulator.url}", flush=True)
-        for api in ("tinybird", "acme"):
+        for api in APIS:
             emulator.set_defaults(api, duration=1.5, queue_seconds=0.3, progress=[25, 50, 75])
         for dag_id in DAGS:
             conf = None
@@ -46,7 +55,7 @@ def main() -> int:
             result = run_dag(dag_id, conf)
             rows.append((dag_id, result.state, ", ".join(f"{t}={s}" for t, s in result.task_states.items()),
                          f"{time.monotonic() - began:.1f}s"))
-        jobs = [(api, job) for api in ("tinybird", "acme") for job in emulator.jobs(api)]
+        jobs = [(api, job) for api in APIS for job in emulator.jobs(api)]
     print("\nDAG runs")
     print(f"{'dag':30} {'run':8} {'wall':>6}  tasks")
     for dag_id, state, tasks, wall in rows:

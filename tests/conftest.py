@@ -32,10 +32,10 @@ os.environ.update(
 
 TOKEN = "test-token-8c1d"  # a recognisable secret: tests check it never leaks
 
-def connection_env(url: str, token: str = TOKEN) -> dict[str, str]:
+def connection_env(url: str, token: str = TOKEN, faktory_url: str | None = None) -> dict[str, str]:
     from airflow_jobs_provider.emulator.connections import connection_env as emulator_connections
 
-    return emulator_connections(url, token)
+    return emulator_connections(url, token, faktory_url)
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +62,6 @@ def emulator() -> Iterator[object]:
 def live(emulator: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The emulator, reset, with the example connections pointing at it."""
     emulator.reset()  # type: ignore[attr-defined]
-    for key, value in connection_env(emulator.url).items():  # type: ignore[attr-defined]
+    for key, value in connection_env(emulator.url, faktory_url=emulator.faktory_url).items():  # type: ignore[attr-defined]
         monkeypatch.setenv(key, value)
     yield emulator

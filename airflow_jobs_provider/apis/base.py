@@ -8,7 +8,7 @@ emulator's contract tests. A transport only drives the generator (see ``apis.dri
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -162,7 +162,11 @@ class JobsApi:
     """Base for one API's adapter: request builders, response parsers and the operations."""
 
     name = "base"
+    protocol = "http"
+    """Which transport the hook pairs with this API: ``http``, or ``faktory`` (TCP line protocol)."""
     states: Mapping[str, JobStatus] = {}
+    on_secret: Callable[[str], None] | None = None
+    """Set by the hook to Airflow's secrets masker: gets each secret an API obtains at run time (access tokens)."""
 
     def __init__(self, settings: ApiSettings, status_overrides: Mapping[str, str] | None = None):
         self.settings = settings

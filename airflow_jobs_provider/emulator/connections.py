@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from airflow_jobs_provider.emulator.airbyte_auth import airbyte_connection
+
+FAKTORY_UNKNOWN_GRACE = 2
+"""Seconds Faktory's 'unknown' counts as PENDING on the emulator's connection (60 s by default)."""
+
 #: The declarative REST description of the emulator's Acme Batch API (see apis/rest.py).
 ACME_EXTRAS: dict[str, Any] = {
     "api": "rest",
@@ -32,7 +37,7 @@ ACME_EXTRAS: dict[str, Any] = {
 }
 
 
-def connection_env(url: str, token: str) -> dict[str, str]:
+def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict[str, str]:
     """``AIRFLOW_CONN_JOBS_DEFAULT`` (Tinybird) and ``AIRFLOW_CONN_JOBS_ACME`` (REST) for ``url``."""
 
     def conn(extra: dict[str, Any]) -> str:
@@ -41,4 +46,13 @@ def connection_env(url: str, token: str) -> dict[str, str]:
     return {
         "AIRFLOW_CONN_JOBS_DEFAULT": conn({"api": "tinybird"}),
         "AIRFLOW_CONN_JOBS_ACME": conn(ACME_EXTRAS),
+        "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola"}),
+        "AIRFLOW_CONN_JOBS_AIRBYTE": airbyte_connection(url, token),
+        **({"AIRFLOW_CONN_JOBS_FAKTORY": faktory_connection(faktory_url, token)} if faktory_url else {}),
     }
+
+
+def faktory_connection(faktory_url: str, token: str) -> str:
+    """``jobs_faktory``: the emulator's Faktory listener (its own TCP port), with a short unknown-state grace."""
+    extra = {"api": "faktory", "unknown_grace_seconds": FAKTORY_UNKNOWN_GRACE}
+    return json.dumps({"conn_type": "jobs", "host": faktory_url, "password": token, "extra": extra})

@@ -27,12 +27,30 @@ class EmulatorServer:
     :param url: base URL, e.g. ``http://127.0.0.1:54321``.
     :param token: token the emulated APIs accept.
     :param timeout: seconds to wait for each control call.
+    :param faktory_url: ``tcp://host:port`` of its Faktory listener (asked from the emulator when not given).
     """
 
-    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, token: str, timeout: float = 10.0, faktory_url: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self._faktory_url = faktory_url
+
+    @property
+    def faktory_url(self) -> str:
+        """Where Faktory clients connect (the password is ``token``)."""
+        if self._faktory_url is None:
+            self._faktory_url = str(self.faktory()["url"])
+        return self._faktory_url
+
+    @property
+    def faktory_port(self) -> int:
+        return int(self.faktory_url.rsplit(":", 1)[1])
+
+    def faktory(self, **settings: Any) -> dict[str, Any]:
+        """Faktory's address, command log and settings; ``enterprise=False`` / ``track_ttl=2`` change them."""
+        result: dict[str, Any] = self._call("POST" if settings else "GET", "/_emulator/faktory", settings or None)
+        return result
 
     def __repr__(self) -> str:  # the token stays out of logs and test reports
         return f"EmulatorServer(url={self.url!r})"

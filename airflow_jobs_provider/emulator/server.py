@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator import acme, control, tinybird
+from airflow_jobs_provider.emulator import acme, airbyte, control, faktory, keboola, tinybird
 from airflow_jobs_provider.emulator.access_log import AccessLog, access_log_middleware
 from airflow_jobs_provider.emulator.control_client import EmulatorServer
 from airflow_jobs_provider.emulator.errors import json_errors
@@ -28,7 +28,13 @@ SHUTDOWN_TIMEOUT = 1.0
 START_TIMEOUT = 10.0
 
 ApiRegistrar = Callable[[web.Application, JobStore, str], None]
-API_REGISTRARS: tuple[ApiRegistrar, ...] = (tinybird.register, acme.register)
+API_REGISTRARS: tuple[ApiRegistrar, ...] = (
+    tinybird.register,
+    acme.register,
+    keboola.register,
+    airbyte.register,
+    faktory.register,
+)
 """One ``register(app, store, token)`` per emulated API; adding an API means adding it here."""
 
 
@@ -123,18 +129,23 @@ def _wait_accepting(host: str, port: int, timeout: float = START_TIMEOUT) -> Non
 
 
 @contextmanager
-def run_emulator(token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", port: int = 0) -> Iterator[EmulatorServer]:
+def run_emulator(
+    token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", port: int = 0, faktory_port: int = 0
+) -> Iterator[EmulatorServer]:
     """Run an emulator in a background thread for the ``with`` block.
 
     :param token: the token (Tinybird) / API key (Acme) the APIs accept.
     :param host: interface to listen on; keep the loopback default unless you mean it.
     :param port: port to listen on; 0 picks a free one (read it from ``.url``).
+    :param faktory_port: port of the Faktory protocol listener; 0 picks a free one (``.faktory_url``).
     """
-    thread = _ServerThread(build_app(token), host, port)
+    app = build_app(token)
+    faktory.listen_on(app, host, faktory_port)
+    thread = _ServerThread(app, host, port)
     thread.start()
     try:
         bound_port = thread.wait_started()
         _wait_accepting(host, bound_port)
-        yield EmulatorServer(http_url(host, bound_port), token)
+        yield EmulatorServer(http_url(host, bound_port), token, faktory_url=faktory.url_of(app))
     finally:
         thread.stop()

@@ -9,17 +9,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_jobs_provider.apis import API_CLASSES, build_api
+from airflow_jobs_provider.apis import build_api
 from airflow_jobs_provider.apis.base import JobsApi
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.transport import AsyncTransport, SyncTransport, arun_exchange, run_exchange
 from airflow_jobs_provider.retry import RetryPolicy
 from airflow_jobs_provider.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
 from airflow_jobs_provider.status import Job
+
+
+class SyncSender(Protocol):
+    """A sync transport: HTTP (hooks/transport.py) or Faktory's TCP protocol (hooks/faktory_transport.py)."""
+
+    @property
+    def session(self) -> Any: ...
+
+    def send(self, message: Any, /) -> Any: ...
+
+
+class AsyncSender(Protocol):
+    """The async twin of SyncSender, for the triggerer."""
+
+    async def send(self, message: Any, /) -> Any: ...
+
+    async def close(self) -> None: ...
 
 
 class JobsHook(BaseHook):
@@ -49,7 +66,7 @@ class JobsHook(BaseHook):
         self.status_overrides = dict(status_overrides or {})
         self.retry_policy = retry_policy or RetryPolicy()
         self._settings: ApiSettings | None = None
-        self._async: AsyncTransport | None = None
+        self._async: AsyncSender | None = None
 
     # -- connection
     @property
@@ -68,11 +85,17 @@ class JobsHook(BaseHook):
 
     @cached_property
     def api(self) -> JobsApi:
-        return build_api(self.settings, self.status_overrides)
+        api = build_api(self.settings, self.status_overrides)
+        api.on_secret = _mask_secret  # e.g. Airbyte's access tokens, minted while the task runs
+        return api
 
     # -- sync (workers)
     @cached_property
-    def _sync(self) -> SyncTransport:
+    def _sync(self) -> SyncSender:
+        if self.api.protocol == "faktory":  # Faktory's line protocol over TCP, not HTTP
+            from airflow_jobs_provider.hooks.faktory_transport import FaktorySyncTransport
+
+            return FaktorySyncTransport(self.settings, self.retry_policy)
         return SyncTransport(self.settings, self.retry_policy)
 
     def get_conn(self) -> Any:
@@ -101,7 +124,12 @@ class JobsHook(BaseHook):
     async def __aenter__(self) -> JobsHook:
         if self._settings is None:
             self._settings = self._read_settings(await _aget_connection(self.jobs_conn_id))
-        self._async = AsyncTransport(self.settings, self.retry_policy)
+        if self.api.protocol == "faktory":
+            from airflow_jobs_provider.hooks.faktory_transport import FaktoryAsyncTransport
+
+            self._async = FaktoryAsyncTransport(self.settings, self.retry_policy)
+        else:
+            self._async = AsyncTransport(self.settings, self.retry_policy)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -110,7 +138,7 @@ class JobsHook(BaseHook):
             self._async = None
 
     @property
-    def _session(self) -> AsyncTransport:
+    def _session(self) -> AsyncSender:
         if self._async is None:
             raise RuntimeError("use 'async with JobsHook(...) as hook:' before calling its async methods")
         return self._async
@@ -127,21 +155,46 @@ class JobsHook(BaseHook):
     async def acancel_job(self, job_id: str) -> Job:
         return await arun_exchange(self.api.cancel_job(job_id), self._session.send)
 
-    # -- connection form (Airflow 2.11; 3.2+ reads conn-fields from provider info)
+    # -- connection form before Airflow 3.2 (3.2+ reads conn-fields and ui-field-behaviour from provider info)
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        from flask_appbuilder.fieldwidgets import Select2Widget
-        from flask_babel import lazy_gettext
-        from wtforms import SelectField
+        """The ``api`` field of provider info's ``conn-fields``, as a text box.
 
-        choices = [(name, name) for name in sorted(API_CLASSES)]
-        return {"api": SelectField(lazy_gettext("API"), choices=choices, widget=Select2Widget(), default="tinybird")}
+        Airflow 2.11 accepts only String, Password, Integer and Boolean fields: any other class
+        (a SelectField) makes it drop the whole ``jobs`` connection type. So the choices are
+        listed in the description and checked when the form is saved.
+        """
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import StringField
+        from wtforms.validators import AnyOf, Optional
+
+        from airflow_jobs_provider.get_provider_info import CONN_FIELDS
+
+        api = CONN_FIELDS["api"]
+        names = list(api["schema"]["enum"])
+        return {
+            "api": StringField(
+                lazy_gettext(api["label"]),
+                description=f"{api['description']}: {', '.join(names)}",
+                widget=BS3TextFieldWidget(),
+                validators=[Optional(), AnyOf(names)],
+                default=api["schema"]["default"],
+            )
+        }
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Provider info's ``ui-field-behaviour`` in the shape Airflow 2 validates: ``hidden_fields``."""
         from airflow_jobs_provider.get_provider_info import UI_FIELD_BEHAVIOUR
 
-        return UI_FIELD_BEHAVIOUR
+        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
+
+
+def _mask_secret(secret: str) -> None:
+    from airflow.providers.common.compat.sdk import mask_secret
+
+    mask_secret(secret)
 
 
 async def _aget_connection(conn_id: str) -> Any:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowSensorTimeout, BaseSensorOperator, PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 
 from airflow_jobs_provider import options
+from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.progress import ProgressLog
@@ -33,6 +41,8 @@ class JobSensor(BaseSensorOperator):
     :param deferrable: wait in the triggerer; the trigger polls every ``poke_interval`` seconds.
     :param status_overrides: raw state → canonical state, for this task only.
     :param cancel_on_kill: when deferred, cancel the job if a user kills the task (Airflow 3.3+).
+    :param cancel_on_timeout: cancel the job when the sensor times out, in every mode. Off by
+        default: the job may matter to someone else, and a sensor only watches it.
     """
 
     template_fields: Sequence[str] = ("job_id", "jobs_conn_id")
@@ -45,6 +55,7 @@ class JobSensor(BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         status_overrides: Mapping[str, str] | None = None,
         cancel_on_kill: bool = False,
+        cancel_on_timeout: bool = False,
         poke_interval: float | timedelta = 30.0,
         **kwargs: Any,
     ) -> None:
@@ -57,6 +68,7 @@ class JobSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.status_overrides = options.status_overrides(status_overrides)
         self.cancel_on_kill = cancel_on_kill
+        self.cancel_on_timeout = cancel_on_timeout
         self._progress = ProgressLog()
 
     @cached_property
@@ -73,7 +85,8 @@ class JobSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
-            return super().execute(context)
+            with self._cancel_job_on_timeout():
+                return super().execute(context)
         started = time.time()
         first = self.poke(context)  # a job that already ended needs no trip through the triggerer
         if isinstance(first, PokeReturnValue):
@@ -98,3 +111,36 @@ class JobSensor(BaseSensorOperator):
         if kind == "error" or job is None:
             raise error_from_event(event, message)
         return raise_for_outcome(job).to_dict()
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        with self._cancel_job_on_timeout():
+            return super().resume_execution(next_method, next_kwargs, context)
+
+    @contextmanager
+    def _cancel_job_on_timeout(self) -> Iterator[None]:
+        """Cancel the job when the wait timed out, whichever way Airflow reported the timeout.
+
+        A deferred watch times out either in the trigger (its deadline event reaches
+        ``execute_complete``) or in the scheduler (the deferral's own timeout resumes the task
+        with ``__fail__``); the triggerer never calls ``on_kill`` for a timeout, so the task must
+        cancel. Poke and reschedule timeouts come out of ``BaseSensorOperator.execute``.
+        """
+        try:
+            yield
+        except (AirflowSensorTimeout, AirflowSkipException) as error:
+            if self.cancel_on_timeout and _is_timeout(error):
+                try:
+                    job = self.hook.cancel_job(self.job_id)
+                    self.log.info("Cancelled job %s because the sensor timed out: %s", self.job_id, job.describe())
+                except JobsError as cancel_error:
+                    self.log.warning("Could not cancel job %s after the timeout: %s", self.job_id, cancel_error)
+            raise
+
+
+def _is_timeout(error: BaseException) -> bool:
+    """A sensor timeout, or the skip ``soft_fail`` made of one (in poke mode that skip has no cause)."""
+    return (
+        isinstance(error, AirflowSensorTimeout)
+        or isinstance(error.__cause__, AirflowSensorTimeout)
+        or str(error).startswith("Sensor has timed out")
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
@@ -57,5 +57,13 @@ operator_retry_reconnects = operator_dag(
     "operator_retry_reconnects",
     execution_timeout=timedelta(seconds=1),
     retries=3,
+    retry_delay=timedelta(seconds=0),
+)
+# The first try gives up waiting and leaves its job running; what the retry does depends on Airflow.
+operator_retry_after_giving_up = operator_dag(
+    "operator_retry_after_giving_up",
+    timeout=0.5,
+    cancel_on_kill=False,
+    retries=1,
     retry_delay=timedelta(seconds=0),
 )

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS
 
 
 @dataclass
@@ -35,19 +40,49 @@ def load_dag(dag_id: str) -> Any:
 
 
 def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> RunResult:
-    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
-    from sqlalchemy import select
 
     dag = load_dag(dag_id)
-    dag_run = dag.test(run_conf=conf)
+    with _task_log_to_this_tests_stdout():
+        dag_run = dag.test(run_conf=conf)
     with create_session() as session:
         tis = dag_run.get_task_instances(session=session)
-        rows = session.scalars(select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == dag_run.run_id))
-        xcoms = {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
         return RunResult(
             state=str(dag_run.state),
             task_states={ti.task_id: str(ti.state) for ti in tis},
-            xcoms=xcoms,
+            xcoms=_read_xcoms(session, dag_id, dag_run.run_id),
             run_id=dag_run.run_id,
         )
+
+
+def _read_xcoms(session: Any, dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
+    """Every XCom of the run, by (task_id, key), as the DAG author would pull it."""
+    from sqlalchemy import select
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.xcom import XComModel as Model  # stored as JSON by the execution API
+    else:
+        from airflow.models.xcom import BaseXCom as Model  # type: ignore[attr-defined,no-redef] # decoded on load
+
+    rows = session.scalars(select(Model).where(Model.dag_id == dag_id, Model.run_id == run_id))
+    return {(row.task_id, row.key): row.value for row in rows}
+
+
+@contextmanager
+def _task_log_to_this_tests_stdout() -> Iterator[None]:
+    """Send the task log of this dag.test() to the current sys.stdout, where capsys reads it.
+
+    Airflow 2's dag.test() adds a StreamHandler on the sys.stdout of the moment to the shared
+    "airflow.task" logger, but only if it has none yet: left in place, every later test would log
+    into the first test's (closed) capture. Airflow 3 logs through structlog to the current stdout.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        yield
+        return
+    task_logger = logging.getLogger("airflow.task")
+    before = list(task_logger.handlers)
+    try:
+        yield
+    finally:
+        for handler in [h for h in task_logger.handlers if h not in before]:
+            task_logger.removeHandler(handler)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
+from tests.airflow_versions import before_resumable_jobs, needs_resumable_jobs
 from tests.integration.dagrun import run_dag
 from tests.integration.jobs import jobs_on
 
@@ -37,6 +38,7 @@ def test_operator_fails_on_a_failed_job_but_still_reports_it(live, way):
     assert result.xcom("run_job", "job_id") == job["id"]
 
 
+@needs_resumable_jobs
 def test_a_retried_task_reconnects_instead_of_starting_a_second_job(live):
     live.script("tinybird", outcome="succeeded", duration=2.0, queue_seconds=0.1)
 
@@ -46,6 +48,20 @@ def test_a_retried_task_reconnects_instead_of_starting_a_second_job(live):
     assert len(jobs) == 1, f"expected one job, the emulator saw {len(jobs)}"
     assert result.task_states == {"run_job": "success"}
     assert result.xcom("run_job") == jobs[0]["id"]
+
+
+@before_resumable_jobs
+def test_before_3_3_a_retry_starts_a_second_job(live):
+    """No task state store: the retry cannot know the first try's job, so it starts another."""
+    live.script("tinybird", outcome="succeeded", duration=30, queue_seconds=0.1)  # the first job runs long
+    live.set_defaults("tinybird", duration=0.3, queue_seconds=0.1)  # any later one is quick
+
+    result = run_dag("operator_retry_after_giving_up")
+
+    first, second = jobs_on(live)
+    assert result.task_states == {"run_job": "success"}
+    assert result.xcom("run_job") == result.xcom("run_job", "job_id") == second["id"]
+    assert first["raw_status"] in ("waiting", "working"), "the first try's job was left running"
 
 
 def test_on_kill_cancels_the_started_job(live):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from typing import Any
@@ -11,17 +12,53 @@ import aiohttp
 import pytest
 import requests
 
+from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_2_PLUS
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
+from tests.airflow_versions import needs_trigger_on_kill, only_airflow_2
 from tests.integration.jobs import start_tinybird_job
 
 
 def rebuilt(trigger: JobStatusTrigger) -> JobStatusTrigger:
-    """What the triggerer does: serialize, pass kwargs through airflow.sdk.serde, rebuild."""
-    from airflow.sdk.module_loading import import_string
-    from airflow.sdk.serde import deserialize, serialize
+    """What the triggerer does: serialize, store the kwargs, rebuild the trigger from them.
 
+    Airflow 3.2+ passes the kwargs through airflow.sdk.serde; older versions (2.11) through the
+    Trigger row's Fernet-encrypted BaseSerialization. Either rejects what is not plain data.
+    """
     classpath, kwargs = trigger.serialize()
-    return import_string(classpath)(**deserialize(serialize(kwargs)))
+    if AIRFLOW_V_3_2_PLUS:
+        from airflow.sdk.serde import deserialize, serialize
+
+        stored = deserialize(serialize(kwargs))
+    else:
+        from airflow.models.trigger import Trigger
+
+        stored = Trigger._decrypt_kwargs(Trigger._encrypt_kwargs(kwargs))
+    module, _, name = classpath.rpartition(".")
+    return getattr(importlib.import_module(module), name)(**stored)  # type: ignore[no-any-return]
+
+
+def forbid_sync_connection_lookup_on_the_loop(mocker: Any) -> None:
+    """Fail the test if the trigger resolves its connection with the blocking lookup on the loop.
+
+    Airflow 3 has BaseHook.aget_connection, so the sync lookup must not be called at all. Airflow
+    2.11 has no async lookup: the hook runs the sync one in a worker thread, which is allowed.
+    """
+    from airflow.providers.common.compat.sdk import BaseHook
+
+    forbidden = AssertionError("blocking connection lookup on the triggerer's event loop")
+    if AIRFLOW_V_3_0_PLUS:
+        mocker.patch.object(BaseHook, "get_connection", side_effect=forbidden)
+        return
+    lookup = BaseHook.get_connection
+
+    def off_the_loop_only(conn_id: str) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread: no loop to block
+            return lookup(conn_id)
+        raise forbidden
+
+    mocker.patch.object(BaseHook, "get_connection", side_effect=off_the_loop_only)
 
 
 async def first_event(trigger: JobStatusTrigger) -> dict[str, Any]:
@@ -107,15 +144,30 @@ async def test_on_kill_cancels_the_job(live):
     assert job["raw_status"] == "cancelled"
 
 
+@needs_trigger_on_kill
+def test_the_triggerer_calls_our_on_kill():
+    """Airflow 3.3's triggerer calls BaseTrigger.on_kill on mark failed/success or clear; ours overrides it."""
+    from airflow.triggers.base import BaseTrigger
+
+    assert JobStatusTrigger.on_kill is not BaseTrigger.on_kill
+    assert asyncio.iscoroutinefunction(BaseTrigger.on_kill), "the triggerer awaits it"
+
+
+@only_airflow_2
+def test_before_3_3_nothing_calls_on_kill():
+    """Airflow 2.11's BaseTrigger has no on_kill: killing a deferred task leaves the job running."""
+    from airflow.triggers.base import BaseTrigger
+
+    assert not hasattr(BaseTrigger, "on_kill")
+
+
 async def test_no_blocking_io_on_the_event_loop(live, mocker):
     """requests, time.sleep and the sync connection lookup are forbidden inside the loop."""
-    from airflow.providers.common.compat.sdk import BaseHook
-
     job_id = start_tinybird_job(live, "succeeded", duration=0.5, progress=[50])
     forbidden = AssertionError("blocking call on the triggerer's event loop")
     mocker.patch.object(requests.Session, "request", side_effect=forbidden)
     mocker.patch.object(time, "sleep", side_effect=forbidden)
-    mocker.patch.object(BaseHook, "get_connection", side_effect=forbidden)
+    forbid_sync_connection_lookup_on_the_loop(mocker)
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     loop.slow_callback_duration = 0.1

@@ -1,0 +1,301 @@
+"""Keboola Queue API: component jobs started with ``POST /jobs`` and watched through ``/jobs/{id}``.
+
+Keboola marks every final job with ``isFinished``. For a state its table does not know, the
+adapter trusts that flag: a new transient state keeps the task waiting, a new final one fails it
+(it is never taken for success). ``warning`` (finished, but a child job failed) is FAILED unless a
+task maps it with ``status_overrides={"warning": "SUCCEEDED"}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_jobs_provider.apis.base import Exchange, JobsApi, Request, Response, quote_job_id
+from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
+from airflow_jobs_provider.status import Job, JobStatus
+
+STATES: dict[str, JobStatus] = {
+    "created": JobStatus.PENDING,
+    "waiting": JobStatus.PENDING,
+    "processing": JobStatus.RUNNING,
+    "terminating": JobStatus.RUNNING,
+    "success": JobStatus.SUCCEEDED,
+    "warning": JobStatus.FAILED,
+    "error": JobStatus.FAILED,
+    "cancelled": JobStatus.CANCELLED,
+    "terminated": JobStatus.CANCELLED,
+}
+
+TOKEN_HEADER = "X-StorageApi-Token"
+RUN_ID_HEADER = "X-KBC-RunId"
+PARENT_RUN_KEY = "parentRunId"
+"""Spec key naming the run the new job joins as a child; it travels as the X-KBC-RunId header."""
+
+MODES = ("run", "forceRun", "debug")
+BODY_FIELDS = (
+    "component", "mode", "config", "configData", "configRowIds", "tag", "branchId", "variableValuesId",
+    "variableValuesData", "backend", "executor", "delayedStartTime", "delay", "parallelism", "orchestrationJobId",
+)  # fmt: skip
+RUN_ID = re.compile(r"\d+(\.\d+)*")
+
+# /search/jobs filters: the first take several values (sent as name[]=a&name[]=b), the others one.
+MULTI_FILTERS = (
+    "id", "runId", "branchId", "tokenId", "tokenDescription", "componentId", "configId", "configRowIds", "mode",
+    "status",
+)  # fmt: skip
+SINGLE_FILTERS = (
+    "type", "parentRunId", "createdTimeFrom", "createdTimeTo", "startTimeFrom", "startTimeTo", "endTimeFrom",
+    "endTimeTo", "durationSecondsFrom", "durationSecondsTo", "offset", "limit", "sortBy", "sortOrder",
+)  # fmt: skip
+FILTER_ALIASES = {"component": "componentId", "config": "configId"}  # Keboola's deprecated names
+LIST_FILTERS = (*MULTI_FILTERS, *FILTER_ALIASES, *SINGLE_FILTERS)
+
+PAYLOAD_FIELDS = (
+    "id", "runId", "parentRunId", "status", "desiredStatus", "isFinished", "mode", "type", "component", "config",
+    "configRowIds", "branchId", "tag", "createdTime", "startTime", "endTime", "durationSeconds",
+)  # fmt: skip
+"""What a Job's payload keeps: small scalars; ``result`` and ``configData`` can be large."""
+
+WARNING_HINT = (
+    "keboola state 'warning': the job finished but one of its child jobs failed; to accept that, "
+    "set status_overrides={'warning': 'SUCCEEDED'} on the task"
+)
+
+
+class KeboolaApi(JobsApi):
+    name = "keboola"
+    states = STATES
+
+    def headers(self) -> dict[str, str]:
+        return {TOKEN_HEADER: self.settings.token} if self.settings.token else {}
+
+    # -- start
+    def start_request(self, spec: Mapping[str, Any]) -> Request:
+        body = {key: value for key, value in spec.items() if value is not None}
+        parent = body.pop(PARENT_RUN_KEY, None)
+        unknown = sorted(set(body) - set(BODY_FIELDS))
+        if unknown:
+            raise JobsConfigError(
+                f"keboola job spec has unknown key(s) {', '.join(unknown)}; use Keboola's own names: "
+                f"{', '.join(BODY_FIELDS)}, plus {PARENT_RUN_KEY!r} for a parent run"
+            )
+        _check_component(body)
+        _check_configuration(body)
+        body.setdefault("mode", "run")
+        if body["mode"] not in MODES:
+            raise JobsConfigError(f"keboola job mode must be one of {', '.join(MODES)}; got {body['mode']!r}")
+        if "configRowIds" in body:
+            body["configRowIds"] = _string_list(body["configRowIds"], "configRowIds")
+        if "delay" in body and "delayedStartTime" in body:
+            raise JobsConfigError("keboola job spec: give 'delay' or 'delayedStartTime', not both")
+        headers = self.headers()
+        if parent not in (None, ""):
+            headers[RUN_ID_HEADER] = _run_id(parent)
+        return Request("POST", "/jobs", json=body, headers=headers, replayable=False)
+
+    def parse_started(self, response: Response) -> Job:
+        body = self.json_object(response, "start a job")
+        job_id = _job_id(body.get("id"))
+        if job_id is None:
+            raise JobsApiError(f"keboola accepted the job but its answer carries no job id: {str(body)[:200]}")
+        return self.job_from(body, job_id)
+
+    # -- watch and cancel
+    def get_request(self, job_id: str) -> Request:
+        return Request("GET", f"/jobs/{quote_job_id(job_id)}", headers=self.headers())
+
+    def parse_job(self, response: Response, job_id: str) -> Job:
+        return self.job_from(self.json_object(response, f"read job {job_id}"), job_id)
+
+    def cancel_request(self, job_id: str) -> Request:
+        return Request("POST", f"/jobs/{quote_job_id(job_id)}/kill", headers=self.headers())
+
+    # -- list
+    def list_request(self, filters: Mapping[str, Any]) -> Request:
+        unknown = sorted(set(filters) - set(LIST_FILTERS))
+        if unknown:
+            raise JobsConfigError(
+                f"keboola cannot filter jobs by {', '.join(unknown)}; use {', '.join(LIST_FILTERS)}"
+            )
+        params: dict[str, str | list[str]] = {}
+        given: dict[str, str] = {}
+        for name, value in filters.items():
+            if value is None:
+                continue
+            key = FILTER_ALIASES.get(name, name)
+            if key in given:
+                raise JobsConfigError(f"keboola filters {given[key]!r} and {name!r} are the same; give one of them")
+            given[key] = name
+            if key in MULTI_FILTERS:
+                params[f"{key}[]"] = _filter_values(value, name)
+            elif isinstance(value, (list, tuple, set, Mapping)):
+                raise JobsConfigError(f"keboola filter {name!r} takes one value, got {value!r}")
+            else:
+                params[key] = _text(value)
+        return Request("GET", "/search/jobs", params=params, headers=self.headers())
+
+    def parse_list(self, response: Response) -> list[Job]:
+        items = response.body
+        if not isinstance(items, list):
+            raise JobsApiError(
+                f"keboola's job search did not answer with a JSON array: {str(items)[:200]}; "
+                f"is {self.settings.base_url} the Queue API (https://queue.<stack>)?"
+            )
+        if not all(isinstance(item, Mapping) for item in items):
+            raise JobsApiError("keboola's job search holds entries that are not job objects")
+        return [self.job_from(item, _job_id(item.get("id")) or "?") for item in items]
+
+    def probe(self) -> Exchange[str]:
+        response = yield self.list_request({"limit": 1})
+        self.checked(response, "list jobs")
+        return f"Connected to the keboola Queue API at {self.settings.base_url}"
+
+    # -- reading jobs and errors
+    def job_from(self, body: Mapping[str, Any], job_id: str) -> Job:
+        raw = body.get("status")
+        if not isinstance(raw, str):
+            raise JobsApiError(f"keboola's answer for job {job_id} has no 'status' string: {str(body)[:200]}")
+        job_id = _job_id(body.get("id")) or job_id
+        status, note = self.status_of(raw, body.get("isFinished"), job_id)
+        message = "; ".join(part for part in (result_message(body.get("result")), note) if part)
+        url = body.get("url")
+        return Job(
+            job_id=job_id,
+            status=status,
+            raw_status=raw,
+            url=url if isinstance(url, str) and url else self.job_url(job_id),
+            message=message or None,
+            payload={key: body[key] for key in PAYLOAD_FIELDS if key in body},
+        )
+
+    def status_of(self, raw: str, finished: Any, job_id: str) -> tuple[JobStatus, str | None]:
+        """The canonical state and a note; ``isFinished`` decides for a state the table lacks."""
+        known = self.state_map.table.get(raw)
+        if known is not None:
+            return known, WARNING_HINT if raw == "warning" and known is JobStatus.FAILED else None
+        if finished is False:
+            return JobStatus.RUNNING, f"keboola state {raw!r} is not known here; isFinished is false, so waiting on"
+        if finished is True:
+            return JobStatus.FAILED, (
+                f"keboola ended the job in state {raw!r}, which this task does not know, so it counts as failed; "
+                f"if that state means success, set status_overrides={{{raw!r}: 'SUCCEEDED'}}"
+            )
+        return self.resolve(raw, job_id), None  # no usable isFinished: UnknownJobStateError
+
+    def checked(self, response: Response, action: str, job_id: str | None = None) -> Response:
+        """The base errors, plus Keboola's exceptionId (what its support asks for) and errorCode."""
+        try:
+            return super().checked(response, action, job_id)
+        except JobsApiError as error:
+            reference = error_reference(response.body)
+            if not reference:
+                raise
+            raise type(error)(f"{error} [{reference}]", status_code=error.http_status) from None
+
+    def job_url(self, job_id: str) -> str:
+        return f"{self.settings.base_url}/jobs/{quote_job_id(job_id)}"
+
+
+def as_object(value: Any) -> Mapping[str, Any]:
+    """A JSON object field, which Keboola sends as ``[]`` (an empty PHP array) when it is empty."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def result_message(result: Any) -> str | None:
+    """``result.message`` with what ``result.error`` adds (its type and exceptionId)."""
+    fields = as_object(result)
+    message = fields.get("message")
+    text = message.strip() if isinstance(message, str) else ""
+    error = fields.get("error")
+    if isinstance(error, str) and error.strip() and error.strip() != text:
+        text = f"{text}: {error.strip()}" if text else error.strip()
+    elif isinstance(error, Mapping):
+        details = []
+        if isinstance(error.get("message"), str) and error["message"] and error["message"] != text:
+            details.append(error["message"])
+        if isinstance(error.get("type"), str) and error["type"]:
+            details.append(f"{error['type']} error")
+        if isinstance(error.get("exceptionId"), str) and error["exceptionId"]:
+            details.append(f"exceptionId {error['exceptionId']}")
+        if details:
+            text = f"{text} ({', '.join(details)})" if text else ", ".join(details)
+    return text or None
+
+
+def error_reference(body: Any) -> str | None:
+    """``exceptionId …, errorCode …`` from Keboola's error body, or None when it has neither."""
+    fields = as_object(body)
+    parts = []
+    if isinstance(fields.get("exceptionId"), str) and fields["exceptionId"]:
+        parts.append(f"exceptionId {fields['exceptionId']}")
+    code = as_object(fields.get("context")).get("errorCode")
+    if isinstance(code, str) and code:
+        parts.append(f"errorCode {code}")
+    return ", ".join(parts) or None
+
+
+def _job_id(value: Any) -> str | None:
+    """Keboola ids are numeric strings; some answers carry them as numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value):
+        return str(value)
+    return None
+
+
+def _check_component(body: Mapping[str, Any]) -> None:
+    component = body.get("component")
+    if not isinstance(component, str) or not component.strip():
+        raise JobsConfigError(
+            f"keboola job spec needs 'component' (a component id), got {component!r}. "
+            "Example: {'component': 'keboola.ex-db-snowflake', 'config': '554424643'}"
+        )
+
+
+def _check_configuration(body: dict[str, Any]) -> None:
+    """A stored configuration (``config``) or an inline one (``configData``, which wins)."""
+    if "config" not in body and "configData" not in body:
+        raise JobsConfigError(
+            "keboola job spec needs 'config' (a stored configuration id) or 'configData' (an inline "
+            "configuration, the 'configuration' node of a stored one)"
+        )
+    if "config" in body:
+        config = body["config"]
+        if isinstance(config, bool) or not isinstance(config, (str, int)) or not str(config).strip():
+            raise JobsConfigError(f"keboola 'config' must be a configuration id such as '554424643', got {config!r}")
+        body["config"] = str(config)
+    if "configData" in body and not isinstance(body["configData"], Mapping):
+        raise JobsConfigError(f"keboola 'configData' must be an object (a dict), got {body['configData']!r}")
+
+
+def _string_list(value: Any, name: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, (str, int)) for v in value):
+        raise JobsConfigError(f"keboola {name!r} must be a list of ids, e.g. ['12345', '67890']; got {value!r}")
+    return [str(item) for item in value]
+
+
+def _run_id(value: Any) -> str:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not RUN_ID.fullmatch(text):
+        raise JobsConfigError(
+            f"keboola {PARENT_RUN_KEY!r} must be the runId of a job, digits joined by dots such as "
+            f"'807932655' or '123.456'; got {value!r}"
+        )
+    return text
+
+
+def _filter_values(value: Any, name: str) -> list[str]:
+    values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+    if not values:
+        raise JobsConfigError(f"keboola filter {name!r} got an empty list; leave it out to match every job")
+    if any(isinstance(item, (list, tuple, set, Mapping)) or item is None for item in values):
+        raise JobsConfigError(f"keboola filter {name!r} takes a value or a list of values, got {value!r}")
+    return [_text(item) for item in values]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

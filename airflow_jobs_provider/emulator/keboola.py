@@ -1,0 +1,157 @@
+"""The Keboola Queue API (job-apis.md §2): create, detail, kill and search jobs.
+
+Auth is the ``X-StorageApi-Token`` header; every error has Keboola's body
+``{"error", "code", "status": "error", "exceptionId", "context"}``. A job joins a parent run
+through the ``X-KBC-RunId`` header. Kill follows the queue daemon's rule: a job that has not
+started ends ``cancelled`` at once, a processing one goes ``terminating`` then ``terminated``.
+Killing a finished job is a 400 here; the real answer is unverified.
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from airflow_jobs_provider.emulator.access_log import route_name
+from airflow_jobs_provider.emulator.errors import JsonError
+from airflow_jobs_provider.emulator.http_util import NO_BODY, base_url, json_body
+from airflow_jobs_provider.emulator.keboola_json import (
+    API,
+    STATES,
+    WAITING,
+    is_finished,
+    job_json,
+    status_of,
+)
+from airflow_jobs_provider.emulator.keboola_search import SearchError, parse_search
+from airflow_jobs_provider.emulator.lifecycle import as_created
+from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+
+FIRST_JOB_ID = 900000001
+MODES = ("run", "forceRun", "debug")
+CREATE_FIELDS = frozenset(
+    {
+        "component", "mode", "config", "configData", "configRowIds", "tag", "branchId", "variableValuesId",
+        "variableValuesData", "backend", "executor", "delayedStartTime", "delay", "parallelism",
+        "orchestrationJobId", "parentRunId",
+    }
+)  # fmt: skip
+KEPT_FIELDS = ("config", "configData", "tag", "branchId", "variableValuesId", "variableValuesData", "backend")
+
+
+def keboola_error(status: int, message: str) -> JsonError:
+    """Keboola's error body (api-error-control): ``context`` is ``[]`` when it holds nothing."""
+    body = {"error": message, "code": status, "status": "error", "exceptionId": f"job-queue-{uuid.uuid4().hex[:16]}"}
+    return JsonError(status, {**body, "context": []})
+
+
+def _creation_attrs(body: Mapping[str, Any], parent: str) -> dict[str, Any]:
+    """Check a create body the way the queue does, and keep what the job object shows."""
+    unknown = sorted(set(body) - CREATE_FIELDS)
+    if unknown:
+        raise keboola_error(400, f"Unrecognized option(s) {', '.join(unknown)} in the job definition")
+    component = body.get("component")
+    if not isinstance(component, str) or not component:
+        raise keboola_error(400, 'The "component" field is required and must be a non-empty string')
+    mode = body.get("mode", "run")
+    if mode not in MODES:
+        raise keboola_error(400, f'Invalid mode "{mode}": allowed values are {", ".join(MODES)}')
+    if "config" in body and not isinstance(body["config"], str):
+        raise keboola_error(400, 'The "config" field must be a string')
+    if "configData" in body and not isinstance(body["configData"], (dict, list)):
+        raise keboola_error(400, 'The "configData" field must be an object')
+    rows = body.get("configRowIds") or []
+    if not isinstance(rows, list) or not all(isinstance(row, str) for row in rows):
+        raise keboola_error(400, 'The "configRowIds" field must be an array of strings')
+    if "delay" in body and "delayedStartTime" in body:
+        raise keboola_error(400, "delay and delayedStartTime cannot be used together")
+    attrs = {key: body[key] for key in KEPT_FIELDS if key in body}
+    parallelism = body.get("parallelism")
+    return {
+        **attrs,
+        "component": component,
+        "mode": mode,
+        "configRowIds": rows,
+        "parentRunId": parent,
+        "parallelism": None if parallelism is None else str(parallelism),
+    }
+
+
+class KeboolaApi:
+    """Handlers for the Queue API routes, sharing the app's job store and token."""
+
+    def __init__(self, store: JobStore, token: str) -> None:
+        self._store = store
+        self._token = token
+        self._ids = itertools.count(FIRST_JOB_ID)
+
+    def _authorize(self, request: web.Request) -> None:
+        token = request.headers.get("X-StorageApi-Token", "")
+        if not token or not hmac.compare_digest(token.encode(), self._token.encode()):
+            raise keboola_error(401, "Invalid access token")
+
+    def _job(self, request: web.Request) -> StoredJob:
+        job_id = request.match_info["job_id"]
+        job = self._store.get(API, job_id)
+        if job is None:
+            raise keboola_error(404, f'Job "{job_id}" not found')
+        return job
+
+    def _json(self, request: web.Request, job: StoredJob) -> dict[str, Any]:
+        return job_json(job, self._store.observe(job), base_url(request), self._store.now())
+
+    async def create_job(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        body = await json_body(request)
+        if body is NO_BODY or not isinstance(body, dict):
+            raise keboola_error(400, "Request body must be a JSON object")
+        parent = request.headers.get("X-KBC-RunId", "") or str(body.get("parentRunId") or "")
+        attrs = _creation_attrs(body, parent)
+        job_id = str(next(self._ids))
+        attrs["runId"] = f"{parent}.{job_id}" if parent else job_id
+        job = self._store.create(API, job_id, "job", attrs)
+        created = job_json(job, as_created(job.facts, STATES), base_url(request), self._store.now())
+        return web.json_response(created, status=201)
+
+    async def get_job(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        job = self._job(request)
+        self._store.count_get(job)
+        return web.json_response(self._json(request, job))
+
+    async def kill_job(self, request: web.Request) -> web.Response:
+        """Not started → ``cancelled`` now; processing → ``terminating``; repeats are harmless."""
+        self._authorize(request)
+        job = self._job(request)
+        status = status_of(job, self._store.observe(job))
+        if is_finished(job, status):
+            raise keboola_error(400, f'Job "{job.job_id}" is already finished (status "{status}") and cannot be killed')
+        if status != STATES.cancelling:
+            self._store.cancel(job, immediate=status in (STATES.queued, WAITING))
+        return web.json_response(self._json(request, job), status=202)
+
+    async def search_jobs(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        try:
+            search = parse_search(request.query)
+        except SearchError as error:
+            raise keboola_error(400, str(error)) from None
+        jobs = [self._json(request, job) for job in self._store.jobs(API)]
+        return web.json_response(search.run(jobs))
+
+
+def register(app: web.Application, store: JobStore, token: str) -> None:
+    """Add the Queue API routes to ``app`` and its states to ``store``."""
+    store.register_api(API, STATES)
+    handlers = KeboolaApi(store, token)
+    router = app.router
+    router.add_post("/jobs", handlers.create_job, name=route_name(API, "create"))
+    router.add_get("/jobs/{job_id}", handlers.get_job, name=route_name(API, "job"))
+    router.add_post("/jobs/{job_id}/kill", handlers.kill_job, name=route_name(API, "kill"))
+    router.add_get("/search/jobs", handlers.search_jobs, name=route_name(API, "search"))
+
