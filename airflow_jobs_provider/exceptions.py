@@ -42,6 +42,14 @@ class JobsUnavailableError(JobsError):
     """The API kept failing (5xx, 429, resets, timeouts) after every retry."""
 
 
+class JobStartUncertainError(JobsUnavailableError, AirflowFailException):
+    """A start request failed after it may have reached the API, so the job may exist.
+
+    Neither the request nor the task is retried (AirflowFailException skips task retries): a
+    retry could start a second job. The message says how to look for the first one.
+    """
+
+
 class JobOutcomeError(AirflowFailException):
     """Base for a job that ended in a state the task does not accept."""
 

@@ -22,6 +22,15 @@ def optional_seconds(value: Any, name: str) -> float | None:
     return None if value is None else seconds(value, name)
 
 
+def timeout_after_interval(timeout: float | None, interval: float, interval_name: str) -> None:
+    """A timeout shorter than the poll interval ends the wait before the second poll: surely a slip."""
+    if timeout is not None and timeout < interval:
+        raise JobsConfigError(
+            f"timeout ({timeout:g}s) is shorter than {interval_name} ({interval:g}s), so the job would be "
+            f"checked once at most: raise timeout or lower {interval_name}"
+        )
+
+
 def status_overrides(value: Any) -> dict[str, str]:
     if value is None:
         return {}
@@ -30,7 +39,10 @@ def status_overrides(value: Any) -> dict[str, str]:
     checked = {}
     for raw, canonical in value.items():
         if not isinstance(raw, str) or not raw:
-            raise JobsConfigError(f"status_overrides key {raw!r} must be a non-empty raw state string")
+            raise JobsConfigError(
+                f"status_overrides key {raw!r} must be a non-empty raw state string, as the API spells it, "
+                "e.g. {'warning': 'SUCCEEDED'}"
+            )
         try:
             checked[raw] = JobStatus.parse(canonical).value
         except ValueError as exc:

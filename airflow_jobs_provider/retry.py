@@ -1,8 +1,13 @@
 """One retry policy for the sync hook and the async trigger.
 
 Retried: 5xx, 429 (honouring Retry-After), connection errors and timeouts, bounded both in
-attempts and in total time. A request that starts a job is retried only when the server
-certainly never saw it (connection refused, 429, 503), so a retry never starts a second job.
+attempts and in total time: no retry starts once its wait would end past ``max_seconds``, so
+one request takes at most ``max_seconds`` plus one attempt's timeout. A request that starts a
+job is retried only when the server certainly never saw it (connection refused, 429, 503), so a
+retry never starts a second job.
+
+Each retry is logged with a ``jobs_retry`` record attribute (a RetryEvent), so monitoring and
+the soak test can count attempts and check waits without parsing messages.
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_exponential,
     wait_random,
 )
 
 from airflow_jobs_provider.apis.base import Request, header
-from airflow_jobs_provider.exceptions import JobsUnavailableError
+from airflow_jobs_provider.exceptions import JobStartUncertainError, JobsUnavailableError
 
 REJECTED_UNSEEN = frozenset({429, 503})
 MAX_RETRY_AFTER = 300.0
@@ -35,11 +40,15 @@ MAX_RETRY_AFTER = 300.0
 class TransientError(Exception):
     """A failure worth retrying; ``reached_server`` says whether the request may have been acted on."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, reached_server: bool = True):
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, reached_server: bool = True, hint: str | None = None
+    ):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.reached_server = reached_server
+        self.hint = hint
+        """What to do when retrying did not help, if the cause suggests more than "try again later"."""
 
 
 def transient_status(status: int, headers: Mapping[str, str]) -> TransientError | None:
@@ -68,7 +77,28 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class RetryEvent:
+    """One retry about to happen: what failed, which attempt it was, and how long the wait is."""
+
+    method: str
+    path: str
+    attempt: int
+    max_attempts: int
+    reason: str
+    retry_after: float | None
+    wait: float
+    elapsed: float
+    """Seconds since the first attempt of this request started."""
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
+    """How many times and for how long a transient failure is retried.
+
+    The defaults suit production; the connection extras ``retry_attempts``, ``retry_max_seconds``,
+    ``retry_initial_wait`` and ``retry_max_wait`` change them per connection (settings.py).
+    """
+
     max_attempts: int = 5
     max_seconds: float = 120.0
     initial_wait: float = 0.5
@@ -88,15 +118,26 @@ class RetryPolicy:
 
         def announce(state: RetryCallState) -> None:
             if log is not None and state.outcome is not None and state.next_action is not None:
+                error = state.outcome.exception()
+                event = RetryEvent(
+                    method=request.method,
+                    path=request.path,
+                    attempt=state.attempt_number,
+                    max_attempts=self.max_attempts,
+                    reason=str(error),
+                    retry_after=error.retry_after if isinstance(error, TransientError) else None,
+                    wait=state.next_action.sleep,
+                    elapsed=state.seconds_since_start or 0.0,
+                )
                 log.warning(
                     "%s %s failed (%s), attempt %d of %d; retrying in %.1fs",
-                    request.method, request.path, state.outcome.exception(), state.attempt_number,
-                    self.max_attempts, state.next_action.sleep,
+                    request.method, request.path, error, state.attempt_number,
+                    self.max_attempts, state.next_action.sleep, extra={"jobs_retry": event},
                 )
 
         return {
             "retry": retry_if_exception(retryable),
-            "stop": stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_seconds),
+            "stop": stop_after_attempt(self.max_attempts) | stop_before_delay(self.max_seconds),
             "wait": wait,
             "before_sleep": announce,
             "reraise": True,
@@ -112,12 +153,13 @@ class RetryPolicy:
     def final_error(request: Request, error: TransientError, attempts: int, where: str) -> JobsUnavailableError:
         """The error a task fails with once retrying is over; says why it stopped and what to do."""
         if not request.replayable and error.reached_server:
-            return JobsUnavailableError(
+            return JobStartUncertainError(
                 f"{request.method} {where}{request.path} failed ({error.reason}) after the server may have "
-                "received it; not retried so that no second job starts. List recent jobs to see whether "
-                "it started."
+                "received it, so the job may have started; not retried so that no second job starts (the task "
+                "is not retried either). List recent jobs (JobsHook.list_jobs) to see whether it started, then "
+                "clear the task if it did not."
             )
         return JobsUnavailableError(
             f"{request.method} {where}{request.path} failed {attempts} time(s) (last error: {error.reason}); "
-            "the API is unavailable or overloaded, try again later"
+            + (error.hint or "the API is unavailable or overloaded, try again later")
         )

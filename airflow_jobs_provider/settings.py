@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,15 @@ DEFAULT_CONN_ID = "jobs_default"
 DEFAULT_HTTP_TIMEOUT = 30.0
 FAKTORY_SCHEMES = ("tcp", "tcp+tls")
 FAKTORY_DEFAULT_PORT = 7419
+RETRY_EXTRAS = {
+    "retry_attempts": "max_attempts",
+    "retry_max_seconds": "max_seconds",
+    "retry_initial_wait": "initial_wait",
+    "retry_max_wait": "max_wait",
+}
+"""Connection extras that tune the RetryPolicy (retry.py) → the policy's field they set."""
+MAX_RETRY_ATTEMPTS = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,8 @@ class ApiSettings:
     extras: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = DEFAULT_HTTP_TIMEOUT
     verify: bool | str = True
+    retry: Mapping[str, float] = field(default_factory=dict)
+    """RetryPolicy fields the connection's ``retry_*`` extras set; the rest keep the defaults."""
 
     @classmethod
     def from_connection(cls, conn: Any) -> ApiSettings:
@@ -40,6 +52,14 @@ class ApiSettings:
                 f"connection {conn_id!r} does not say which API it speaks: set extra "
                 '{"api": "tinybird"} (or "rest")'
             )
+        verify = _verify(extras.get("verify", True), conn_id)
+        if verify is False:
+            log.warning(
+                "Connection %r has extra verify=false: TLS certificates are NOT checked, so anyone on the "
+                "network path can pose as the API and read the token. Set verify to the path of a CA "
+                "bundle instead",
+                conn_id,
+            )
         return cls(
             conn_id=conn_id,
             api=api,
@@ -48,7 +68,8 @@ class ApiSettings:
             login=getattr(conn, "login", None) or None,
             extras=extras,
             timeout=_positive_float(extras.get("timeout", DEFAULT_HTTP_TIMEOUT), "timeout", conn_id),
-            verify=_verify(extras.get("verify", True), conn_id),
+            verify=verify,
+            retry=_retry(extras, conn_id),
         )
 
 
@@ -61,7 +82,10 @@ def _extras_of(conn: Any, conn_id: str) -> dict[str, Any]:
         try:
             extras = json.loads(raw)
         except ValueError as exc:
-            raise JobsConfigError(f"connection {conn_id!r}: extra is not valid JSON ({exc})") from None
+            raise JobsConfigError(
+                f"connection {conn_id!r}: extra is not valid JSON ({exc}); write a JSON object such as "
+                '{"api": "tinybird"}'
+            ) from None
         if not isinstance(extras, dict):
             raise JobsConfigError(f"connection {conn_id!r}: extra must be a JSON object")
     else:
@@ -148,6 +172,30 @@ def _positive_float(value: Any, name: str, conn_id: str) -> float:
     if not math.isfinite(number) or number <= 0:
         raise JobsConfigError(f"connection {conn_id!r}: extra {name!r} must be a positive number of seconds")
     return number
+
+
+def _retry(extras: Mapping[str, Any], conn_id: str) -> dict[str, float]:
+    """The ``retry_*`` extras, checked: a whole number of attempts, positive seconds, waits in order."""
+    retry: dict[str, float] = {}
+    for name, policy_field in RETRY_EXTRAS.items():
+        if extras.get(name) is None or name == "retry_attempts":
+            continue
+        retry[policy_field] = _positive_float(extras[name], name, conn_id)
+    attempts = extras.get("retry_attempts")
+    if attempts is not None:
+        whole = str(attempts).isdigit() if isinstance(attempts, str) else isinstance(attempts, int)
+        if isinstance(attempts, bool) or not whole or not 1 <= int(attempts) <= MAX_RETRY_ATTEMPTS:
+            raise JobsConfigError(
+                f"connection {conn_id!r}: extra 'retry_attempts' must be a whole number from 1 to "
+                f"{MAX_RETRY_ATTEMPTS} (1 = never retry), got {attempts!r}"
+            )
+        retry["max_attempts"] = int(attempts)
+    if retry.get("max_wait", math.inf) < retry.get("initial_wait", 0.0):
+        raise JobsConfigError(
+            f"connection {conn_id!r}: extra 'retry_max_wait' ({retry['max_wait']:g}s) is below "
+            f"'retry_initial_wait' ({retry['initial_wait']:g}s); raise it or drop one of them"
+        )
+    return retry
 
 
 def _verify(value: Any, conn_id: str) -> bool | str:

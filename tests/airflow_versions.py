@@ -1,8 +1,8 @@
 """Skip markers for tests that need a newer Airflow than the one installed; each says why.
 
-``make test`` runs the suite on Airflow 3.3 and on 2.11. A test skipped here on 2.11 has a
-2.11 counterpart where 2.11 behaves differently (e.g. a retry starts a second job), so what
-each version does is pinned down, not left untested.
+``make test`` runs the suite on Airflow 3.3 and on 2.11. A feature test skipped on 2.11 has a
+2.11 counterpart that pins down what 2.11 does instead (e.g. a retry starts a second job). Only
+``once_on_airflow_3`` tests have none: they do not depend on the Airflow version at all.
 """
 
 from __future__ import annotations
@@ -26,5 +26,5 @@ only_airflow_2 = pytest.mark.skipif(AIRFLOW_V_3_0_PLUS, reason="Airflow 2 behavi
 only_airflow_3 = pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="Airflow 3 behaviour; Airflow 2 has its own test")
 once_on_airflow_3 = pytest.mark.skipif(
     not AIRFLOW_V_3_0_PLUS,
-    reason="builds its own client venv and does not touch Airflow: run once, in the Airflow 3 pass of make test",
+    reason="does not depend on the Airflow version and is costly (own client venv, soak): run once, in the 3.3 pass",
 )

@@ -19,8 +19,9 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
-from airflow_jobs_provider.apis.airbyte_auth import AirbyteAuth, TokenCache, parse_token
+from airflow_jobs_provider.apis.airbyte_auth import AirbyteAuth, parse_token, token_cache
 from airflow_jobs_provider.apis.base import (
+    CANCEL_REFUSED,
     MAX_ERROR_TEXT,
     Exchange,
     JobsApi,
@@ -76,7 +77,7 @@ class AirbyteApi(JobsApi):
     ) -> None:
         super().__init__(settings, status_overrides)
         self.auth = AirbyteAuth.from_settings(settings)
-        self.tokens = TokenCache(clock)
+        self.tokens = token_cache((settings.base_url, self.auth), clock)
         self._masked: set[str] = set()
 
     # -- operations: each goes through ``authorized`` so the token exchange can come first
@@ -94,6 +95,8 @@ class AirbyteApi(JobsApi):
 
     def cancel_job(self, job_id: str) -> Exchange[Job]:
         response = yield from self.authorized(self.cancel_request(job_id))
+        if response.status in CANCEL_REFUSED:
+            return (yield from self.cancel_refused(response, str(job_id)))
         return self.parse_cancelled(self.checked(response, "cancel", str(job_id)), str(job_id))
 
     def probe(self) -> Exchange[str]:
@@ -129,6 +132,8 @@ class AirbyteApi(JobsApi):
         if not response.ok:
             self._refuse_token(response, token_url)
         token, lifetime = parse_token(response, token_url)
+        if (current := self.tokens.current()) is not None:
+            return current  # another trigger renewed the shared token meanwhile: use it, drop this one unused
         self._mask(token)
         self.tokens.keep(token, lifetime)
         return token
@@ -232,7 +237,7 @@ class AirbyteApi(JobsApi):
     def _job(self, body: Mapping[str, Any], job_id: str) -> Job:
         raw = body.get("status")
         if not isinstance(raw, str):
-            raise JobsApiError(f"airbyte's answer for job {job_id} has no 'status' string: {str(body)[:200]}")
+            raise self.missing_field(job_id, body, "status")
         # bytesSynced, rowsSynced, duration, startTime, lastUpdatedAt, jobType, connectionId
         return Job(job_id, self.resolve(raw, job_id), raw, url=self.job_url(job_id), payload=dict(body))
 

@@ -14,11 +14,13 @@ Nothing here does I/O: the token exchange is one more Request the adapter yields
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +134,27 @@ class TokenCache:
     def __repr__(self) -> str:
         left = self._renew_at - self._clock()
         return f"TokenCache(cached={self._token is not None}, renews_in={left:.0f}s)"
+
+
+_loop_caches: weakref.WeakKeyDictionary[Any, dict[Hashable, TokenCache]] = weakref.WeakKeyDictionary()
+
+
+def token_cache(key: Hashable, clock: Callable[[], float] = time.monotonic) -> TokenCache:
+    """The token cache for one set of credentials: shared on a running event loop, else the caller's own.
+
+    In a triggerer, thousands of triggers of one connection share an access token: one token
+    exchange per renewal, not one per trigger, and one secret for Airflow's masker, whose pattern
+    is rebuilt on every new secret (10,000 tokens would make that rebuild, and every masked log
+    line, crawl). A sync hook (a worker) keeps its own cache, as before.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return TokenCache(clock)
+    caches = _loop_caches.setdefault(loop, {})
+    if key not in caches:
+        caches[key] = TokenCache(clock)
+    return caches[key]
 
 
 def _mode(value: Any, login: str | None, secret: str | None, conn_id: str) -> str:

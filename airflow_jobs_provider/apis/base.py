@@ -8,17 +8,19 @@ emulator's contract tests. A transport only drives the generator (see ``apis.dri
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
+    JobOutcomeError,
     JobsApiError,
     JobsAuthError,
     JobsConfigError,
+    JobsError,
     UnknownJobStateError,
 )
 from airflow_jobs_provider.options import status_overrides as checked_overrides
@@ -28,6 +30,8 @@ from airflow_jobs_provider.status import Job, JobStatus
 T = TypeVar("T")
 MAX_JOB_ID_LENGTH = 512
 MAX_ERROR_TEXT = 500
+CANCEL_REFUSED = frozenset({400, 409})
+"""How APIs refuse a cancel (Tinybird 400, Airbyte and others 409): read the job back before believing it."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class Response:
 
 
 Exchange = Generator[Request, Response, T]
+BatchResult: TypeAlias = Job | JobsError | JobOutcomeError
+"""One job's part of a batch answer: the job, or the error reading it (e.g. an unknown state)."""
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -105,7 +111,7 @@ def quote_segment(value: object, what: str, error: type[Exception] = JobsConfigE
             "it is not an id; check what the template renders"
         )
     if set(value) == {"."}:
-        raise error(f"{what} {value!r} is a path step, not a name")
+        raise error(f"{what} {value!r} is a path step, not a name: pass the id the start call returned")
     return quote(value, safe="")
 
 
@@ -141,9 +147,9 @@ class StateMap:
 
     def __init__(self, api_name: str, table: Mapping[str, JobStatus], overrides: Mapping[str, str] | None = None):
         self.api_name = api_name
-        self.table: dict[str, JobStatus] = dict(table)
-        for raw, canonical in checked_overrides(overrides).items():
-            self.table[raw] = JobStatus(canonical)
+        extra = {raw: JobStatus(canonical) for raw, canonical in checked_overrides(overrides).items()}
+        # Without overrides the API's own (never mutated) table is shared: one copy, not one per trigger.
+        self.table: Mapping[str, JobStatus] = {**table, **extra} if extra else table
 
     def resolve(self, raw_status: Any, job_id: str) -> JobStatus:
         raw = "" if raw_status is None else str(raw_status)
@@ -165,8 +171,15 @@ class JobsApi:
     protocol = "http"
     """Which transport the hook pairs with this API: ``http``, or ``faktory`` (TCP line protocol)."""
     states: Mapping[str, JobStatus] = {}
+    cancelling_states: frozenset[str] = frozenset()
+    """Raw states that mean "a cancel is already under way" (a repeated cancel is then refused)."""
     on_secret: Callable[[str], None] | None = None
     """Set by the hook to Airflow's secrets masker: gets each secret an API obtains at run time (access tokens)."""
+    supports_batch_get = False
+    """True when one request can read many jobs by id (``get_jobs``): the triggers of one process then
+    share their polls (triggers/batch_poller.py). Such an API defines ``get_jobs_request``/``parse_jobs``."""
+    batch_size = 100
+    """At most this many ids per ``get_jobs`` request."""
 
     def __init__(self, settings: ApiSettings, status_overrides: Mapping[str, str] | None = None):
         self.settings = settings
@@ -185,9 +198,35 @@ class JobsApi:
         response = yield self.list_request(filters)
         return self.parse_list(self.checked(response, "list jobs"))
 
+    def get_jobs(self, job_ids: Sequence[str]) -> Exchange[dict[str, BatchResult]]:
+        """Read several jobs in one request (``supports_batch_get`` APIs only).
+
+        An error of the whole request raises; an error that belongs to one job (a state it cannot
+        read) is that job's value. A job the answer leaves out is absent: read it on its own.
+        """
+        response = yield self.get_jobs_request(job_ids)
+        return self.parse_jobs(self.checked(response, f"read {len(job_ids)} jobs"), job_ids)
+
     def cancel_job(self, job_id: str) -> Exchange[Job]:
         response = yield self.cancel_request(job_id)
+        if response.status in CANCEL_REFUSED:
+            return (yield from self.cancel_refused(response, job_id))
         return self.parse_cancelled(self.checked(response, "cancel", job_id), job_id)
+
+    def cancel_refused(self, refusal: Response, job_id: str) -> Exchange[Job]:
+        """A refused cancel may be the retry of one that worked but whose answer was lost (a reset,
+        a 502 after the API acted): when the job is already cancelled or cancelling, the cancel
+        succeeded. Otherwise the API's own refusal is the error (e.g. the job had finished)."""
+        try:
+            current = yield from self.get_job(job_id)
+        except JobsError:
+            current = None
+        if current is not None and (
+            current.status is JobStatus.CANCELLED or current.raw_status in self.cancelling_states
+        ):
+            return current
+        self.checked(refusal, "cancel", job_id)
+        raise JobsApiError(f"{self.name} refused to cancel job {job_id} (HTTP {refusal.status})")
 
     def probe(self) -> Exchange[str]:
         """A cheap authenticated call for the connection test."""
@@ -216,6 +255,12 @@ class JobsApi:
 
     def cancel_request(self, job_id: str) -> Request:
         raise NotImplementedError
+
+    def get_jobs_request(self, job_ids: Sequence[str]) -> Request:
+        raise NotImplementedError(f"{self.name} cannot read jobs in batches")
+
+    def parse_jobs(self, response: Response, job_ids: Sequence[str]) -> dict[str, BatchResult]:
+        raise NotImplementedError(f"{self.name} cannot read jobs in batches")
 
     def parse_cancelled(self, response: Response, job_id: str) -> Job:
         return self.parse_job(response, job_id)
@@ -263,6 +308,14 @@ class JobsApi:
 
     def resolve(self, raw_status: Any, job_id: str) -> JobStatus:
         return self.state_map.resolve(raw_status, job_id)
+
+    def missing_field(self, job_id: str, body: Any, name: str) -> JobsApiError:
+        """A job answer without its state (or with a state that is not a string)."""
+        return JobsApiError(
+            f"{self.name}'s answer for job {job_id} has no {name!r} string ({str(body)[:200]}): check that the "
+            f"host of connection {self.settings.conn_id!r} ({self.settings.base_url}) is the {self.name} API's "
+            "base URL"
+        )
 
 
 def progress_value(value: Any) -> float | None:

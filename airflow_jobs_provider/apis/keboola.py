@@ -9,11 +9,11 @@ task maps it with ``status_overrides={"warning": "SUCCEEDED"}``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_jobs_provider.apis.base import Exchange, JobsApi, Request, Response, quote_job_id
-from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
+from airflow_jobs_provider.apis.base import BatchResult, Exchange, JobsApi, Request, Response, quote_job_id
+from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 from airflow_jobs_provider.status import Job, JobStatus
 
 STATES: dict[str, JobStatus] = {
@@ -67,6 +67,9 @@ WARNING_HINT = (
 class KeboolaApi(JobsApi):
     name = "keboola"
     states = STATES
+    cancelling_states = frozenset({"terminating"})
+    supports_batch_get = True  # /search/jobs takes id[]=…&id[]=…
+    batch_size = 100  # the search's default page; an explicit limit asks for exactly that many
 
     def headers(self) -> dict[str, str]:
         return {TOKEN_HEADER: self.settings.token} if self.settings.token else {}
@@ -147,6 +150,30 @@ class KeboolaApi(JobsApi):
             raise JobsApiError("keboola's job search holds entries that are not job objects")
         return [self.job_from(item, _job_id(item.get("id")) or "?") for item in items]
 
+    # -- batch read: one search for many ids (triggers/batch_poller.py)
+    def get_jobs_request(self, job_ids: Sequence[str]) -> Request:
+        return self.list_request({"id": list(job_ids), "limit": len(job_ids)})
+
+    def parse_jobs(self, response: Response, job_ids: Sequence[str]) -> dict[str, BatchResult]:
+        """The asked-for jobs in a search answer; an entry that cannot be read fails only its own job."""
+        items = response.body
+        if not isinstance(items, list):
+            raise JobsApiError(
+                f"keboola's job search did not answer with a JSON array: {str(items)[:200]}; "
+                f"is {self.settings.base_url} the Queue API (https://queue.<stack>)?"
+            )
+        wanted = set(job_ids)
+        found: dict[str, BatchResult] = {}
+        for item in items:
+            job_id = _job_id(item.get("id")) if isinstance(item, Mapping) else None
+            if job_id is None or job_id not in wanted:  # not ours, or unreadable: its job falls back to a GET
+                continue
+            try:
+                found[job_id] = self.job_from(item, job_id)
+            except (JobsError, JobOutcomeError) as error:
+                found[job_id] = error
+        return found
+
     def probe(self) -> Exchange[str]:
         response = yield self.list_request({"limit": 1})
         self.checked(response, "list jobs")
@@ -156,7 +183,7 @@ class KeboolaApi(JobsApi):
     def job_from(self, body: Mapping[str, Any], job_id: str) -> Job:
         raw = body.get("status")
         if not isinstance(raw, str):
-            raise JobsApiError(f"keboola's answer for job {job_id} has no 'status' string: {str(body)[:200]}")
+            raise self.missing_field(job_id, body, "status")
         job_id = _job_id(body.get("id")) or job_id
         status, note = self.status_of(raw, body.get("isFinished"), job_id)
         message = "; ".join(part for part in (result_message(body.get("result")), note) if part)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_jobs_provider.apis.base import (
+    CANCEL_REFUSED,
     Exchange,
     JobsApi,
     Request,
@@ -137,6 +138,8 @@ class RestApi(JobsApi):
 
     def cancel_job(self, job_id: str) -> Exchange[Job]:
         response = yield self.cancel_request(job_id)
+        if response.status in CANCEL_REFUSED:
+            return (yield from self.cancel_refused(response, job_id))
         self.checked(response, "cancel", job_id)
         if isinstance(response.body, Mapping) and dig(response.body, self._path("state_field")) is not None:
             return self.parse_job(response, job_id)

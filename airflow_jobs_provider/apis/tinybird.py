@@ -52,6 +52,7 @@ JOBS_LOG_COLUMNS = (
 class TinybirdApi(JobsApi):
     name = "tinybird"
     states = STATES
+    cancelling_states = frozenset({"cancelling"})
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.token}"} if self.settings.token else {}
@@ -101,7 +102,7 @@ class TinybirdApi(JobsApi):
         body = self.json_object(response, f"read job {job_id}")
         raw = body.get("status")
         if not isinstance(raw, str):
-            raise JobsApiError(f"tinybird's answer for job {job_id} has no 'status' string: {str(body)[:200]}")
+            raise self.missing_field(job_id, body, "status")
         return Job(
             job_id=str(body.get("id") or job_id),
             status=self.resolve(raw, job_id),

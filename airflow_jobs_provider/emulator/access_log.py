@@ -1,7 +1,8 @@
 """A record of every API request, so tests can check what a client really sent.
 
 Each entry keeps the client's socket address (tests count TCP connections with it) and the
-API that served the request. Tokens are never stored: the ``token`` query value is replaced
+API that served the request, when it arrived, and the fault injected into it, if any
+(emulator/faults.py). Tokens are never stored: the ``token`` query value is replaced
 by ``***`` and headers are not recorded at all. Control-endpoint calls are left out, so the
 log shows exactly the traffic of the client under test.
 
@@ -11,6 +12,7 @@ Routes tell which API they belong to by their name, ``"<api>.<route>"`` (see ``r
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -20,6 +22,10 @@ from aiohttp.typedefs import Handler, Middleware
 
 CONTROL_PREFIX = "/_emulator/"
 REDACTED = "***"
+FAULT_KEY: Any = web.RequestKey("fault", str) if hasattr(web, "RequestKey") else "emulator.fault"
+"""Request key where fault injection (emulator/faults.py) notes the kind of fault it injected."""
+UNANSWERED_FAULTS = frozenset({"reset", "stall"})
+"""Faults after which the client got no status line: their entries have status 0."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,10 @@ class AccessEntry:
     status: int
     peer: str
     api: str | None
+    fault: str | None = None
+    """The injected fault's kind (``5xx``, ``reset``, ...), None for a normal answer."""
+    time: float = 0.0
+    """When the request arrived (epoch seconds): tests check the gaps that Retry-After asks for."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,6 +100,7 @@ def access_log_middleware(log: AccessLog) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         peer = peer_of(request)  # read now: the transport may be gone once the handler returns
+        arrived = time.time()
         status = 500
         try:
             response = await handler(request)
@@ -101,6 +112,8 @@ def access_log_middleware(log: AccessLog) -> Middleware:
         finally:
             if not request.path.startswith(CONTROL_PREFIX):
                 path = redacted_path(request.rel_url.raw_path, request.rel_url.raw_query_string)
-                log.record(AccessEntry(request.method, path, status, peer, api_of(request)))
+                fault = request.get(FAULT_KEY)
+                status = 0 if fault in UNANSWERED_FAULTS else status
+                log.record(AccessEntry(request.method, path, status, peer, api_of(request), fault, arrived))
 
     return middleware

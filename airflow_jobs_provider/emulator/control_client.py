@@ -88,8 +88,38 @@ class EmulatorServer:
         result: dict[str, Any] = self._call("POST", path)
         return result
 
+    def faults(
+        self,
+        api: str,
+        rates: dict[str, float],
+        *,
+        route: str | None = None,
+        seed: int = 0,
+        **timing: float,
+    ) -> dict[str, Any]:
+        """Inject faults into ``api`` (or one route of it) at these rates; see emulator/faults.py.
+
+        ``rates`` maps a kind (``5xx``, ``429``, ``reset``, ``stall``, ``garbage``, ``html``,
+        ``truncated``, ``slow``) to a probability; ``timing`` takes ``retry_after``,
+        ``stall_seconds`` and ``slow_seconds``. All rates 0 removes the rule.
+        """
+        rule: dict[str, Any] = {"api": api, "rates": rates, "seed": seed, **timing}
+        if route is not None:
+            rule["route"] = route
+        result: dict[str, Any] = self._call("POST", "/_emulator/faults", rule)
+        return result
+
+    def fault_stats(self) -> dict[str, Any]:
+        """``{"rules": [...], "injected": {api: {kind: count}}}``."""
+        result: dict[str, Any] = self._call("GET", "/_emulator/faults")
+        return result
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule (``reset()`` does too)."""
+        self._call("DELETE", "/_emulator/faults")
+
     def reset(self) -> None:
-        """Forget all jobs, scripts and logged requests; defaults back to built-in."""
+        """Forget all jobs, scripts, fault rules and logged requests; defaults back to built-in."""
         self._call("POST", "/_emulator/reset")
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -27,6 +27,7 @@ from airflow_jobs_provider.apis.faktory_wire import MAX_LINE, Command, ProtocolE
 from airflow_jobs_provider.emulator.faktory_broker import API, ENTERPRISE_ONLY, STATES, Broker, FaktoryError
 from airflow_jobs_provider.emulator.faktory_control import add_control
 from airflow_jobs_provider.emulator.faktory_worker import run_scripted
+from airflow_jobs_provider.emulator.faults import FAULTS_KEY, Fault, FaultInjector, tcp_fault
 from airflow_jobs_provider.emulator.store import JobStore
 
 HANDSHAKE_TIMEOUT = 2.0
@@ -45,13 +46,15 @@ class FaktoryServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
+        self.faults: FaultInjector | None = None
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"tcp://{host}:{self.port}"
 
-    async def start(self, _app: web.Application) -> None:
+    async def start(self, app: web.Application) -> None:
+        self.faults = app.get(FAULTS_KEY)
         self._server = await asyncio.start_server(self._connection, self.host, self.port, limit=MAX_LINE)
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -77,6 +80,12 @@ class FaktoryServer:
             "connections": self.broker.connections,
             "commands": list(self.log),
         }
+
+    def fault_for(self, command: Command) -> Fault | None:
+        """The fault injected into this command's reply, if a rule for ``faktory`` says so."""
+        if self.faults is None:
+            return None
+        return self.faults.decide(API, command.verb, "TCP", command.describe())
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(work)
@@ -128,9 +137,16 @@ class _Session:
             command = parse_command(line)
             if command.verb == "END":
                 return
+            fault = self.server.fault_for(command)
+            if fault is not None and fault.before:  # dropped before the server acted on it
+                self.server.log.append(_log_entry(self.peer, command, None, fault))
+                await tcp_fault(fault, b"", self.writer)
+                return
             reply = await self._answer(command)
             self.broker.commands += 1
-            self.server.log.append(_log_entry(self.peer, command, reply))
+            self.server.log.append(_log_entry(self.peer, command, reply, fault))
+            if fault is not None and await tcp_fault(fault, reply.encode(), self.writer):
+                return
             await self._send(reply)
 
     async def _handshake(self) -> bool:
@@ -218,14 +234,14 @@ def _jid(payload: Any) -> str:
     return str(payload["jid"])
 
 
-def _log_entry(peer: str, command: Command, reply: Reply) -> dict[str, Any]:
+def _log_entry(peer: str, command: Command, reply: Reply | None, fault: Fault | None = None) -> dict[str, Any]:
     """What the control endpoint shows: never an argument other than a jid (HELLO is not logged)."""
     jid = command.argument if command.verb == "TRACK GET" else None
     if jid is None and command.argument.startswith("{"):
         with contextlib.suppress(ProtocolError, AttributeError):
             jid = command.json().get("jid")
-    answer = reply.text if reply.is_error else reply.kind.name.lower()
-    return {"peer": peer, "verb": command.verb, "jid": jid, "reply": answer}
+    answer = None if reply is None else reply.text if reply.is_error else reply.kind.name.lower()
+    return {"peer": peer, "verb": command.verb, "jid": jid, "reply": answer, "fault": fault.kind if fault else None}
 
 
 FAKTORY_KEY = web.AppKey("faktory", FaktoryServer)

@@ -141,7 +141,12 @@ class KeboolaApi:
             search = parse_search(request.query)
         except SearchError as error:
             raise keboola_error(400, str(error)) from None
-        jobs = [self._json(request, job) for job in self._store.jobs(API)]
+        ids = search.values.get("id")
+        if ids is not None:  # look the ids up: a batch poll of 100 ids must not render all 10,000 jobs
+            stored = [job for job_id in ids if (job := self._store.get(API, job_id)) is not None]
+        else:
+            stored = self._store.jobs(API)
+        jobs = [self._json(request, job) for job in stored]
         return web.json_response(search.run(jobs))
 
 

@@ -17,10 +17,11 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator import acme, airbyte, control, faktory, keboola, tinybird
+from airflow_jobs_provider.emulator import acme, airbyte, control, faktory, faults_control, keboola, tinybird
 from airflow_jobs_provider.emulator.access_log import AccessLog, access_log_middleware
 from airflow_jobs_provider.emulator.control_client import EmulatorServer
 from airflow_jobs_provider.emulator.errors import json_errors
+from airflow_jobs_provider.emulator.faults import FAULTS_KEY, FaultInjector
 from airflow_jobs_provider.emulator.store import JobStore
 
 DEFAULT_TOKEN = "emulator-token"
@@ -42,12 +43,15 @@ def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
     """The emulator app: every API's routes, the control endpoint, one shared store and log."""
     if not token:
         raise ValueError("the emulator needs a non-empty token")
-    store, log = JobStore(), AccessLog()
-    # The access log is outermost so it sees the status the error middleware produced.
-    app = web.Application(middlewares=[access_log_middleware(log), json_errors])
+    store, log, faults = JobStore(), AccessLog(), FaultInjector()
+    # The access log is outermost so it sees the status the error middleware produced; fault
+    # injection sits between them, so a fault after the handler replaces the API's real answer.
+    app = web.Application(middlewares=[access_log_middleware(log), faults.middleware, json_errors])
+    app[FAULTS_KEY] = faults
     for register in API_REGISTRARS:
         register(app, store, token)
     control.register(app, store, log)
+    faults_control.register(app, faults, store.apis)
     return app
 
 

@@ -18,7 +18,7 @@ import ssl
 from airflow_jobs_provider.apis.base import Request
 from airflow_jobs_provider.apis.faktory import address, check_hello, hello_command
 from airflow_jobs_provider.apis.faktory_wire import Command, ProtocolError, Reply, ReplyReader
-from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError, JobsUnavailableError
+from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError, JobStartUncertainError, JobsUnavailableError
 from airflow_jobs_provider.retry import RetryPolicy, TransientError
 from airflow_jobs_provider.settings import ApiSettings
 
@@ -204,9 +204,10 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
 def final_error(command: Command, error: TransientError, attempts: int, where: str) -> JobsUnavailableError:
     """The error a task fails with once retrying is over; for a PUSH it says how to check for the job."""
     if not command.replayable and error.reached_server:
-        return JobsUnavailableError(
+        return JobStartUncertainError(
             f"{command.describe()} to Faktory at {where} failed ({error.reason}) after the server may have received "
-            "it; not sent again so that the job cannot run twice. Look for the jid in the Faktory Web UI before "
+            "it; not sent again, and the task is not retried, so that the job cannot run twice. Look the jid up "
+            "(JobsHook.get_job: any state but 'unknown' means it arrived, or the Faktory Web UI) before "
             "running the task again"
         )
     return JobsUnavailableError(

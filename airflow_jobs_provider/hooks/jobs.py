@@ -7,14 +7,14 @@ need ``async with hook:`` so that one HTTP session lives as long as the trigger 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_jobs_provider.apis import build_api
-from airflow_jobs_provider.apis.base import JobsApi
+from airflow_jobs_provider.apis.base import BatchResult, JobsApi
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.transport import AsyncTransport, SyncTransport, arun_exchange, run_exchange
 from airflow_jobs_provider.retry import RetryPolicy
@@ -46,7 +46,8 @@ class JobsHook(BaseHook):
     :param jobs_conn_id: connection whose host is the API's base URL, password the token and
         extra ``api`` the API (``tinybird``, ``rest``).
     :param status_overrides: raw state → canonical state, on top of the API's own table.
-    :param retry_policy: how transient failures are retried (the same for sync and async).
+    :param retry_policy: how transient failures are retried (the same for sync and async); by
+        default the one the connection's ``retry_*`` extras describe.
     """
 
     conn_name_attr = "jobs_conn_id"
@@ -64,7 +65,7 @@ class JobsHook(BaseHook):
         super().__init__()
         self.jobs_conn_id = jobs_conn_id
         self.status_overrides = dict(status_overrides or {})
-        self.retry_policy = retry_policy or RetryPolicy()
+        self._retry_policy = retry_policy
         self._settings: ApiSettings | None = None
         self._async: AsyncSender | None = None
 
@@ -82,6 +83,13 @@ class JobsHook(BaseHook):
 
             mask_secret(settings.token)
         return settings
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy given to the hook, else the one the connection's ``retry_*`` extras describe."""
+        if self._retry_policy is None:
+            self._retry_policy = RetryPolicy(**self.settings.retry)  # type: ignore[arg-type]
+        return self._retry_policy
 
     @cached_property
     def api(self) -> JobsApi:
@@ -148,6 +156,10 @@ class JobsHook(BaseHook):
 
     async def aget_job(self, job_id: str) -> Job:
         return await arun_exchange(self.api.get_job(job_id), self._session.send)
+
+    async def aget_jobs(self, job_ids: Sequence[str]) -> dict[str, BatchResult]:
+        """Several jobs in one request, on APIs with ``api.supports_batch_get`` (see ``JobsApi.get_jobs``)."""
+        return await arun_exchange(self.api.get_jobs(job_ids), self._session.send)
 
     async def alist_jobs(self, **filters: Any) -> list[Job]:
         return await arun_exchange(self.api.list_jobs(filters), self._session.send)

@@ -1,6 +1,8 @@
 """Send a Request with requests (workers) or aiohttp (triggerer); failures become TransientError.
 
-Both drive the same sans-I/O exchanges (``apis.base.Exchange``) under the same RetryPolicy.
+Both drive the same sans-I/O exchanges (``apis.base.Exchange``) under the same RetryPolicy, and
+read at most MAX_BODY_BYTES of an answer: a jobs API never sends that much, and a host that does
+(a misconfigured URL, a hostile server) must not exhaust the worker's or the triggerer's memory.
 """
 
 from __future__ import annotations
@@ -8,18 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from airflow_jobs_provider.apis.base import Exchange, Request, Response
+from airflow_jobs_provider.apis.base import Exchange, Request, Response, header
+from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 from airflow_jobs_provider.retry import RetryPolicy, TransientError, transient_status
 from airflow_jobs_provider.settings import ApiSettings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 10 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
 
 
 def run_exchange(exchange: Exchange[T], send: Callable[[Request], Response]) -> T:
@@ -59,7 +65,7 @@ class SyncTransport:
 
     def _send_once(self, request: Request) -> Response:
         try:
-            answer = self.session.request(
+            with self.session.request(
                 request.method,
                 request.url(self.settings.base_url),
                 json=request.json,
@@ -67,39 +73,72 @@ class SyncTransport:
                 timeout=self.settings.timeout,
                 allow_redirects=False,
                 verify=self.settings.verify,
-            )
+                stream=True,
+            ) as answer:
+                self._check_length(request, answer.headers)
+                raw = bytearray()
+                for chunk in answer.iter_content(CHUNK_BYTES):
+                    raw += chunk
+                    if len(raw) > MAX_BODY_BYTES:
+                        raise too_large(request, self.settings)
+                status, headers, url = answer.status_code, dict(answer.headers), answer.url
         except requests.Timeout as error:
             raise TransientError("timed out", reached_server=not isinstance(error, requests.ConnectTimeout)) from None
+        except requests.exceptions.SSLError as error:
+            if (untrusted := certificate_error(error, self.settings)) is not None:
+                raise untrusted from None
+            raise TransientError(f"TLS failed ({_cause(error)})", reached_server=False) from None
         except requests.ConnectionError as error:
             raise TransientError(f"connection failed ({_cause(error)})", reached_server=_reached(error)) from None
-        response = Response.decode(answer.status_code, answer.content, answer.headers, answer.url)
-        if retry := transient_status(response.status, response.headers):
-            raise retry
-        return response
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
+            raise TransientError(f"the answer broke off ({_cause(error)})", reached_server=True) from None
+        return checked_answer(status, bytes(raw), headers, url)
+
+    def _check_length(self, request: Request, headers: Any) -> None:
+        length = header(headers, "Content-Length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            raise too_large(request, self.settings)
 
     def close(self) -> None:
         self.session.close()
 
 
 class AsyncTransport:
-    """One aiohttp.ClientSession for the transport's whole life (a trigger's life)."""
+    """One aiohttp.ClientSession for the transport's whole life (a trigger's life).
+
+    The session is leased from ``session_pool``: every transport on the loop with the same base
+    URL, TLS setting and timeout uses the same one, so 10,000 triggers share one keep-alive pool.
+    """
 
     def __init__(self, settings: ApiSettings, policy: RetryPolicy):
         import aiohttp  # not at DAG parse time: only the triggerer needs it
 
+        from airflow_jobs_provider.hooks.session_pool import lease_session
+
         self.settings = settings
         self.policy = policy
         self._aiohttp = aiohttp
-        self.session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=settings.timeout),
-            connector=aiohttp.TCPConnector(ssl=_ssl_setting(settings.verify)),
-        )
+        key = (settings.base_url, settings.verify, settings.timeout)
+        self._lease = lease_session(key, lambda: _new_session(aiohttp, settings))
+        self.session = self._lease.session
 
     async def send(self, request: Request) -> Response:
+        # The first attempt runs without tenacity: building a retrying object per request leaves a
+        # cycle of ~50 objects for the garbage collector, which at 10,000 watches costs more CPU
+        # than the request itself. Only a failed first attempt enters the retry loop.
+        started = time.monotonic()
+        try:
+            return await self._send_once(request)
+        except TransientError as error:
+            first_failure: TransientError | None = error
         retrying = self.policy.asynchronous(request, log)
         try:
             async for attempt in retrying:
                 with attempt:
+                    if first_failure is not None:  # attempt 1 is the one already made: replay its outcome
+                        attempt.retry_state.start_time = started  # the time budget counts from it
+                        failure, first_failure = first_failure, None
+                        raise failure
                     return await self._send_once(request)
         except TransientError as error:
             attempts = retrying.statistics.get("attempt_number", 1)
@@ -118,18 +157,100 @@ class AsyncTransport:
                 headers=dict(request.headers),
                 allow_redirects=False,
             ) as answer:
-                raw = await answer.read()
+                if (answer.content_length or 0) > MAX_BODY_BYTES:
+                    raise too_large(request, self.settings)
+                raw = bytearray()
+                async for chunk in answer.content.iter_chunked(CHUNK_BYTES):
+                    raw += chunk
+                    if len(raw) > MAX_BODY_BYTES:
+                        raise too_large(request, self.settings)
         except aiohttp.ClientConnectorError as error:
+            if (untrusted := certificate_error(error, self.settings)) is not None:
+                raise untrusted from None
             raise TransientError(f"connection failed ({type(error).__name__})", reached_server=False) from None
         except (asyncio.TimeoutError, aiohttp.ClientError) as error:
             raise TransientError(f"{type(error).__name__}", reached_server=True) from None
-        response = Response.decode(answer.status, raw, dict(answer.headers), str(answer.url))
-        if retry := transient_status(response.status, response.headers):
-            raise retry
-        return response
+        return checked_answer(answer.status, bytes(raw), dict(answer.headers), str(answer.url))
 
     async def close(self) -> None:
-        await self.session.close()
+        await self._lease.release()
+
+
+def _new_session(aiohttp: Any, settings: ApiSettings) -> Any:
+    """A session for every transport with these settings.
+
+    No connection limit: a shared pool must not queue one trigger behind another. No cookies: two
+    connections with the same host but different tokens share the session, and a cookie set for
+    one must never travel with the other's requests.
+    """
+    session = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.timeout),
+        connector=aiohttp.TCPConnector(ssl=_ssl_setting(settings.verify), limit=0),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+    if hasattr(session, "_retry_connection"):
+        # aiohttp (3.10+) silently re-sends GET/PUT/DELETE once when a kept-alive connection drops.
+        # The RetryPolicy is the only retry: attempts stay countable, and a start declared as PUT
+        # (declarative REST) is never sent twice behind its back.
+        session._retry_connection = False
+    return session
+
+
+def checked_answer(status: int, raw: bytes, headers: dict[str, str], url: str) -> Response:
+    """Decode an answer; a retryable status, or a JSON answer garbled on the way, is a TransientError.
+
+    A 2xx that says it is JSON but does not parse was cut or mangled in transit: sending the
+    request again can fix it. A 2xx that is not JSON at all (an HTML page) is a wrong host, which
+    the API adapter reports as such, so that case is left to it.
+    """
+    response = Response.decode(status, raw, headers, url)
+    if retry := transient_status(response.status, response.headers):
+        raise retry
+    garbled = isinstance(response.body, str)  # decode keeps the text of a body that is not JSON
+    if garbled and 200 <= status < 300 and "json" in (header(headers, "Content-Type") or "").lower():
+        raise TransientError(
+            f"HTTP {status} with a garbled JSON body",
+            reached_server=True,
+            hint="it keeps answering broken JSON: check that the connection's host is the API's base URL, "
+            "or try again later",
+        )
+    return response
+
+
+def certificate_error(error: BaseException, settings: ApiSettings) -> JobsConfigError | None:
+    """An untrusted server certificate is a setting to fix, not a failure to retry."""
+    cause = _find(error, ssl.SSLCertVerificationError)
+    if cause is None:
+        return None
+    inner = getattr(cause, "certificate_error", None)  # aiohttp's error wraps ssl's
+    detail = getattr(cause, "verify_message", None) or getattr(inner, "verify_message", None) or str(cause)
+    return JobsConfigError(
+        f"the TLS certificate of {settings.base_url} is not trusted ({detail}): set extra "
+        f"'verify' of connection {settings.conn_id!r} to the path of the CA bundle that signed it (or false, "
+        "for testing only)"
+    )
+
+
+def _find(error: BaseException | None, wanted: type[ssl.SSLCertVerificationError], depth: int = 8) -> Any:
+    """``wanted`` anywhere in the chain of causes, reasons and arguments requests and aiohttp wrap it in."""
+    if error is None or depth == 0:
+        return None
+    if isinstance(error, wanted):
+        return error
+    linked = [getattr(error, "reason", None), getattr(error, "os_error", None), error.__cause__, error.__context__]
+    linked += [arg for arg in error.args if isinstance(arg, BaseException)]
+    for other in linked:
+        if isinstance(other, BaseException) and (found := _find(other, wanted, depth - 1)) is not None:
+            return found
+    return None
+
+
+def too_large(request: Request, settings: ApiSettings) -> JobsApiError:
+    return JobsApiError(
+        f"{request.method} {settings.base_url}{request.path}: the answer is larger than "
+        f"{MAX_BODY_BYTES // (1024 * 1024)} MB, which no jobs API sends for one request; it was not read. "
+        f"Check that the host of connection {settings.conn_id!r} is the API's base URL"
+    )
 
 
 def _ssl_setting(verify: bool | str) -> Any:

@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
 
 from airflow_jobs_provider import options
+from airflow_jobs_provider.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsConfigError, JobsError
-from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.progress import ProgressLog
 from airflow_jobs_provider.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.status import Job, JobStatus
-from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_jobs_provider.hooks.jobs import JobsHook
 
 JOB_ID_KEY = "job_id"
 JOB_URL_KEY = "job_url"
@@ -57,6 +58,7 @@ class TriggerJobOperator(BaseOperator):
     :param cancel_on_kill: cancel the started job when the task is killed or times out.
     :param reuse_started_job: on a retry, reconnect to the job an earlier try started if it is
         still pending, running or succeeded (Airflow 3.3 task state store) instead of starting another.
+        Before 3.3 there is no task state store: every try, a retry too, starts a new job.
     """
 
     template_fields: Sequence[str] = ("job", "jobs_conn_id")
@@ -84,6 +86,7 @@ class TriggerJobOperator(BaseOperator):
         self.deferrable = deferrable
         self.poll_interval = options.seconds(poll_interval, "poll_interval")
         self.timeout = options.optional_seconds(timeout, "timeout")
+        options.timeout_after_interval(self.timeout, self.poll_interval, "poll_interval")
         self.status_overrides = options.status_overrides(status_overrides)
         self.cancel_on_kill = cancel_on_kill
         self.reuse_started_job = reuse_started_job
@@ -91,18 +94,27 @@ class TriggerJobOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> JobsHook:
+        from airflow_jobs_provider.hooks.jobs import JobsHook  # not at DAG parse: it loads the HTTP stack
+
         return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
 
     def execute(self, context: Context) -> str:
+        started = time.time()  # where Airflow's execution_timeout clock starts too
         if not isinstance(self.job, Mapping):
-            raise JobsConfigError(f"job must render to a dict (the start endpoint's body), got {self.job!r}")
+            raise JobsConfigError(
+                f"job must render to a dict (the start endpoint's body in the API's field names, e.g. "
+                f"{{'kind': 'copy', 'pipe': 'daily'}} for Tinybird), got {self.job!r}"
+            )
         job = self._reconnect(context) or self._start(context)
         if not self.wait_for_completion:
             return job.job_id
         if job.status.is_terminal:
             return raise_for_outcome(job).job_id
         if self.deferrable:
-            deadline = time.time() + self.timeout if self.timeout else None
+            from airflow_jobs_provider.triggers.jobs import JobStatusTrigger  # not at DAG parse
+
+            own = time.time() + self.timeout if self.timeout else None
+            deadline, which = watch_deadline(own, started, self.execution_timeout)
             self.defer(
                 trigger=JobStatusTrigger(
                     job_id=job.job_id,
@@ -111,6 +123,7 @@ class TriggerJobOperator(BaseOperator):
                     deadline=deadline,
                     status_overrides=self.status_overrides,
                     cancel_on_kill=self.cancel_on_kill,
+                    deadline_source=which,
                 ),
                 method_name="execute_complete",
             )
@@ -128,6 +141,12 @@ class TriggerJobOperator(BaseOperator):
     def _reconnect(self, context: Context) -> Job | None:
         """Find the job an earlier try of this task started, if it can still count."""
         store = context.get("task_state_store") if self.reuse_started_job else None
+        try_number = getattr(context.get("ti"), "try_number", None)
+        if store is None and self.reuse_started_job and isinstance(try_number, int) and try_number > 1:
+            self.log.warning(
+                "This retry starts a new job: without a task state store (Airflow 3.3+) it cannot find the job"
+                " of an earlier try, which may still be running"
+            )
         earlier = store.get(STATE_STORE_KEY) if store is not None else None
         if not earlier:
             return None
@@ -171,6 +190,15 @@ class TriggerJobOperator(BaseOperator):
             raise error_from_event(event, message)
         if kind == "timeout":
             job_id = job.job_id if job else str(event.get("job_id"))
+            if event.get("deadline_source") == EXECUTION_TIMEOUT:
+                cancelled = self._cancel_quietly(job_id, "the task's execution_timeout passed")
+                self.started_job_id = None  # dealt with: on_kill, which Airflow calls on a timeout, has nothing to do
+                what = (
+                    "the job was cancelled" if cancelled
+                    else "cancelling the job failed (see the log)" if self.cancel_on_kill
+                    else "the job was left running (cancel_on_kill=False)"
+                )
+                raise execution_timeout_error(self.execution_timeout, message, what)
             self._cancel_quietly(job_id, "the wait timed out")
             raise JobsError(f"{message}; waited {self.timeout:g}s")
         assert job is not None  # read_event guarantees a job for the other kinds
@@ -180,12 +208,15 @@ class TriggerJobOperator(BaseOperator):
         if self.started_job_id:
             self._cancel_quietly(self.started_job_id, "the task was killed")
 
-    def _cancel_quietly(self, job_id: str, why: str) -> None:
+    def _cancel_quietly(self, job_id: str, why: str) -> bool:
+        """Cancel unless ``cancel_on_kill`` is off; a failed cancel is logged, not raised. True if cancelled."""
         if not self.cancel_on_kill:
             self.log.info("Leaving job %s running (%s; cancel_on_kill=False)", job_id, why)
-            return
+            return False
         try:
             job = self.hook.cancel_job(job_id)
             self.log.info("Cancelled job %s because %s: %s", job_id, why, job.describe())
+            return True
         except JobsError as error:
             self.log.warning("Could not cancel job %s after %s: %s", job_id, why, error)
+            return False

@@ -18,15 +18,16 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_jobs_provider import options
+from airflow_jobs_provider.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
 from airflow_jobs_provider.exceptions import JobsError
-from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.progress import ProgressLog
 from airflow_jobs_provider.settings import DEFAULT_CONN_ID
-from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_jobs_provider.hooks.jobs import JobsHook
 
 
 class JobSensor(BaseSensorOperator):
@@ -59,9 +60,9 @@ class JobSensor(BaseSensorOperator):
         poke_interval: float | timedelta = 30.0,
         **kwargs: Any,
     ) -> None:
-        options.seconds(poke_interval, "poke_interval")
+        interval = options.seconds(poke_interval, "poke_interval")
         if "timeout" in kwargs:
-            options.seconds(kwargs["timeout"], "timeout")
+            options.timeout_after_interval(options.seconds(kwargs["timeout"], "timeout"), interval, "poke_interval")
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.job_id = job_id
         self.jobs_conn_id = jobs_conn_id
@@ -73,6 +74,8 @@ class JobSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> JobsHook:
+        from airflow_jobs_provider.hooks.jobs import JobsHook  # not at DAG parse: it loads the HTTP stack
+
         return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
@@ -91,14 +94,18 @@ class JobSensor(BaseSensorOperator):
         first = self.poke(context)  # a job that already ended needs no trip through the triggerer
         if isinstance(first, PokeReturnValue):
             return first.xcom_value
+        deadline, which = watch_deadline(started + self.timeout, started, self.execution_timeout)
+        from airflow_jobs_provider.triggers.jobs import JobStatusTrigger  # not at DAG parse
+
         self.defer(
             trigger=JobStatusTrigger(
                 job_id=self.job_id,
                 jobs_conn_id=self.jobs_conn_id,
                 poll_interval=self.poke_interval,
-                deadline=started + self.timeout,
+                deadline=deadline,
                 status_overrides=self.status_overrides,
                 cancel_on_kill=self.cancel_on_kill,
+                deadline_source=which,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),
@@ -106,6 +113,14 @@ class JobSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: Any) -> Any:
         kind, job, message = read_event(event)
+        if kind == "timeout" and event.get("deadline_source") == EXECUTION_TIMEOUT:
+            cancelled = self.cancel_on_timeout and self._cancel("the task's execution_timeout passed")
+            what = (
+                "the job was cancelled" if cancelled
+                else "cancelling the job failed (see the log)" if self.cancel_on_timeout
+                else "the job keeps running (cancel_on_timeout=False)"
+            )
+            raise execution_timeout_error(self.execution_timeout, message, what)
         if kind == "timeout":
             raise AirflowSensorTimeout(f"Sensor has timed out: {message}")
         if kind == "error" or job is None:
@@ -129,12 +144,18 @@ class JobSensor(BaseSensorOperator):
             yield
         except (AirflowSensorTimeout, AirflowSkipException) as error:
             if self.cancel_on_timeout and _is_timeout(error):
-                try:
-                    job = self.hook.cancel_job(self.job_id)
-                    self.log.info("Cancelled job %s because the sensor timed out: %s", self.job_id, job.describe())
-                except JobsError as cancel_error:
-                    self.log.warning("Could not cancel job %s after the timeout: %s", self.job_id, cancel_error)
+                self._cancel("the sensor timed out")
             raise
+
+    def _cancel(self, why: str) -> bool:
+        """Cancel the job; a failed cancel is logged, not raised (the timeout is the error). True if cancelled."""
+        try:
+            job = self.hook.cancel_job(self.job_id)
+        except JobsError as cancel_error:
+            self.log.warning("Could not cancel job %s after %s: %s", self.job_id, why, cancel_error)
+            return False
+        self.log.info("Cancelled job %s because %s: %s", self.job_id, why, job.describe())
+        return True
 
 
 def _is_timeout(error: BaseException) -> bool:

@@ -9,17 +9,14 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_jobs_provider.event_kinds import EVENT_FOR_STATUS, EVENT_KINDS  # noqa: F401  (EVENT_KINDS: public here)
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsError
 from airflow_jobs_provider.progress import ProgressLog
 from airflow_jobs_provider.settings import DEFAULT_CONN_ID
-from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.status import Job
+from airflow_jobs_provider.triggers.batch_poller import watch_job
+from airflow_jobs_provider.triggers.events import JobEventTrigger  # noqa: F401  (public path; see events.py)
 
-EVENT_FOR_STATUS = {
-    JobStatus.SUCCEEDED: "success",
-    JobStatus.FAILED: "failed",
-    JobStatus.CANCELLED: "cancelled",
-}
-EVENT_KINDS = frozenset({*EVENT_FOR_STATUS.values(), "timeout", "error"})
 CANCEL_TIMEOUT = 30.0
 
 
@@ -36,6 +33,8 @@ class JobStatusTrigger(BaseTrigger):
     :param deadline: epoch seconds after which the watch ends with a ``timeout`` event.
     :param status_overrides: raw state → canonical state for this task.
     :param cancel_on_kill: cancel the job when a user kills the deferred task (Airflow 3.3+).
+    :param deadline_source: which of the task's limits ``deadline`` is (``timeout`` or
+        ``execution_timeout``, see deadline.py); the timeout event carries it back to the task.
     """
 
     def __init__(
@@ -47,6 +46,7 @@ class JobStatusTrigger(BaseTrigger):
         deadline: float | None = None,
         status_overrides: dict[str, str] | None = None,
         cancel_on_kill: bool = True,
+        deadline_source: str | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -55,6 +55,7 @@ class JobStatusTrigger(BaseTrigger):
         self.deadline = deadline
         self.status_overrides = dict(status_overrides or {})
         self.cancel_on_kill = cancel_on_kill
+        self.deadline_source = deadline_source
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -66,6 +67,7 @@ class JobStatusTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "status_overrides": self.status_overrides,
                 "cancel_on_kill": self.cancel_on_kill,
+                "deadline_source": self.deadline_source,
             },
         )
 
@@ -77,9 +79,10 @@ class JobStatusTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         progress = ProgressLog()
         try:
-            async with self._hook() as hook:
+            # watch_job: a GET per poll, or shared polls when the API reads many jobs at once (batch_poller.py)
+            async with self._hook() as hook, watch_job(hook, self.job_id, self.poll_interval) as watch:
                 while True:
-                    job: Job = await hook.aget_job(self.job_id)
+                    job: Job = await watch.poll()
                     if line := progress.line(job):
                         self.log.info(line)
                     if job.status.is_terminal:
@@ -87,9 +90,11 @@ class JobStatusTrigger(BaseTrigger):
                         return
                     if self.deadline is not None and time.time() >= self.deadline:
                         message = f"job {self.job_id} still {job.status.value} at the deadline"
-                        yield TriggerEvent(job_event("timeout", job, message))
+                        event = {**job_event("timeout", job, message), "deadline_source": self.deadline_source}
+                        yield TriggerEvent(event)
                         return
-                    await asyncio.sleep(self._next_sleep())
+                    del job  # not kept while waiting: ~2 KB a watch at 10,000 watches, and GC work
+                    await watch.wait(self._next_sleep())
         except (JobsError, JobOutcomeError) as error:
             yield TriggerEvent(
                 {"status": "error", "job_id": self.job_id, "message": str(error), "error_class": type(error).__name__}

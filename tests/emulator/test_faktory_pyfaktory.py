@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
+from tests.airflow_versions import once_on_airflow_3
+
+pytestmark = once_on_airflow_3
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-pyfaktory"

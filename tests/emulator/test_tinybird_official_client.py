@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
+from tests.airflow_versions import once_on_airflow_3
+
+pytestmark = once_on_airflow_3
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-tinybird"

@@ -43,7 +43,7 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> RunResult:
     from airflow.utils.session import create_session
 
     dag = load_dag(dag_id)
-    with _task_log_to_this_tests_stdout():
+    with _task_log_to_this_tests_stdout(), _a_task_timeout_ends_the_task_not_the_run(), _triggers_run_as_stored():
         dag_run = dag.test(run_conf=conf)
     with create_session() as session:
         tis = dag_run.get_task_instances(session=session)
@@ -69,20 +69,80 @@ def _read_xcoms(session: Any, dag_id: str, run_id: str) -> dict[tuple[str, str],
 
 
 @contextmanager
-def _task_log_to_this_tests_stdout() -> Iterator[None]:
-    """Send the task log of this dag.test() to the current sys.stdout, where capsys reads it.
+def _triggers_run_as_stored() -> Iterator[None]:
+    """Run a deferred task's trigger rebuilt from its serialized kwargs, as the triggerer would.
 
-    Airflow 2's dag.test() adds a StreamHandler on the sys.stdout of the moment to the shared
-    "airflow.task" logger, but only if it has none yet: left in place, every later test would log
-    into the first test's (closed) capture. Airflow 3 logs through structlog to the current stdout.
+    Airflow 3.3's dag.test() does that round trip itself; 2.11's runs the trigger object as the
+    task built it, so kwargs that would not survive storage would go unnoticed there.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        yield
+        return
+    from unittest import mock
+
+    from airflow.models import dag as dag_module
+
+    from tests.integration.trigger_store import rebuilt
+
+    run_inline = dag_module._run_inline_trigger
+    with mock.patch.object(dag_module, "_run_inline_trigger", lambda trigger: run_inline(rebuilt(trigger))):
+        yield
+
+
+@contextmanager
+def _a_task_timeout_ends_the_task_not_the_run() -> Iterator[None]:
+    """Let Airflow 2's dag.test() go on after a task's AirflowTaskTimeout, as a worker would.
+
+    On 2.x AirflowTaskTimeout derives from BaseException. The task records the failure (failed or
+    up for retry) and re-raises it; a worker's task runner absorbs it, but dag.test() catches only
+    Exception, so the timeout would escape dag.test() and end the whole run there and then.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        yield
+        return
+    from unittest import mock
+
+    from airflow.exceptions import AirflowTaskTimeout
+    from airflow.models import dag as dag_module
+
+    run_task = dag_module._run_task
+
+    def like_a_worker(**kwargs: Any) -> None:
+        try:
+            run_task(**kwargs)
+        except AirflowTaskTimeout:
+            logging.getLogger(__name__).info("the task timed out; its state is recorded, the run goes on")
+
+    with mock.patch.object(dag_module, "_run_task", like_a_worker):
+        yield
+
+
+@contextmanager
+def _task_log_to_this_tests_stdout() -> Iterator[None]:
+    """Print each task log line once, to the current sys.stdout, where capsys reads it.
+
+    Airflow 2's dag.test() gives the shared "airflow.task" logger a StreamHandler on the sys.stdout
+    of the moment unless it has one already. The records also propagate to Airflow's console
+    handler, which writes to whatever sys.stdout is when they arrive, so that handler printed every
+    line twice, and from the second test on into the first test's closed capture. A stand-in that
+    prints nothing keeps dag.test() from adding it. Airflow 3 logs through structlog to the current
+    stdout.
     """
     if AIRFLOW_V_3_0_PLUS:
         yield
         return
     task_logger = logging.getLogger("airflow.task")
-    before = list(task_logger.handlers)
+    assert task_logger.propagate, "airflow.task does not propagate: its lines would not reach stdout"
+    stand_in = _ConsoleHandlerPrintsIt()
+    task_logger.addHandler(stand_in)
     try:
         yield
     finally:
-        for handler in [h for h in task_logger.handlers if h not in before]:
-            task_logger.removeHandler(handler)
+        task_logger.removeHandler(stand_in)
+
+
+class _ConsoleHandlerPrintsIt(logging.StreamHandler):  # type: ignore[type-arg]
+    """Counts as the StreamHandler dag.test() looks for; Airflow's console handler prints the record."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        return None

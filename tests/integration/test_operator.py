@@ -51,12 +51,14 @@ def test_a_retried_task_reconnects_instead_of_starting_a_second_job(live):
 
 
 @before_resumable_jobs
-def test_before_3_3_a_retry_starts_a_second_job(live):
+def test_before_3_3_a_retry_starts_a_second_job(live, capsys):
     """No task state store: the retry cannot know the first try's job, so it starts another."""
     live.script("tinybird", outcome="succeeded", duration=30, queue_seconds=0.1)  # the first job runs long
     live.set_defaults("tinybird", duration=0.3, queue_seconds=0.1)  # any later one is quick
 
     result = run_dag("operator_retry_after_giving_up")
+
+    assert "This retry starts a new job" in capsys.readouterr().out
 
     first, second = jobs_on(live)
     assert result.task_states == {"run_job": "success"}

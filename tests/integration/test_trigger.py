@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from typing import Any
@@ -12,29 +11,11 @@ import aiohttp
 import pytest
 import requests
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_2_PLUS
+from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.airflow_versions import needs_trigger_on_kill, only_airflow_2
 from tests.integration.jobs import start_tinybird_job
-
-
-def rebuilt(trigger: JobStatusTrigger) -> JobStatusTrigger:
-    """What the triggerer does: serialize, store the kwargs, rebuild the trigger from them.
-
-    Airflow 3.2+ passes the kwargs through airflow.sdk.serde; older versions (2.11) through the
-    Trigger row's Fernet-encrypted BaseSerialization. Either rejects what is not plain data.
-    """
-    classpath, kwargs = trigger.serialize()
-    if AIRFLOW_V_3_2_PLUS:
-        from airflow.sdk.serde import deserialize, serialize
-
-        stored = deserialize(serialize(kwargs))
-    else:
-        from airflow.models.trigger import Trigger
-
-        stored = Trigger._decrypt_kwargs(Trigger._encrypt_kwargs(kwargs))
-    module, _, name = classpath.rpartition(".")
-    return getattr(importlib.import_module(module), name)(**stored)  # type: ignore[no-any-return]
+from tests.integration.trigger_store import rebuilt
 
 
 def forbid_sync_connection_lookup_on_the_loop(mocker: Any) -> None:
@@ -79,6 +60,7 @@ def test_kwargs_are_plain_json_without_the_token(live):
         "deadline": 123.0,
         "status_overrides": {"x": "FAILED"},
         "cancel_on_kill": True,
+        "deadline_source": None,
     }
     assert TOKEN not in repr(kwargs)
 

@@ -232,10 +232,20 @@ def test_cancel_deletes_the_job_and_reads_the_answer(airbyte):
 
 
 def test_cancelling_an_ended_job_says_so(airbyte):
+    refused = Script(problem(409, "state-conflict", "Job 12 is not running"), Response(200, job_body("succeeded", 12)))
     with pytest.raises(JobsApiError) as caught:
-        Script(problem(409, "state-conflict", "Job 12 is not running")).run(airbyte.cancel_job("12"))
+        refused.run(airbyte.cancel_job("12"))
     assert "will not cancel job 12" in str(caught.value)
     assert "ended already" in str(caught.value)
+    assert [r.method for r in refused.requests] == ["DELETE", "GET"], "the job is read back before believing a 409"
+
+
+def test_a_refused_cancel_of_a_cancelled_job_succeeds(airbyte):
+    """The retry of a DELETE whose answer was lost: Airbyte refuses it, but the job is cancelled."""
+    job = Script(problem(409, "state-conflict", "not running"), Response(200, job_body("cancelled", 12))).run(
+        airbyte.cancel_job("12")
+    )
+    assert job.status is JobStatus.CANCELLED
 
 
 # ---------------------------------------------------------------- list

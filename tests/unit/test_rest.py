@@ -240,12 +240,23 @@ def test_cancel_answer_without_a_state_reads_the_job_back(acme, script, answer):
     ]
 
 
-@pytest.mark.parametrize(("status", "error"), [(404, JobNotFoundError), (401, JobsAuthError), (409, JobsApiError)])
+@pytest.mark.parametrize(("status", "error"), [(404, JobNotFoundError), (401, JobsAuthError)])
 def test_cancel_errors_stop_before_reading_back(acme, script, status, error):
     run = script(Response(status, {"message": "no such run"}))
     with pytest.raises(error, match="no such run"):
         run.run(acme.cancel_job("run-42"))
     assert len(run.requests) == 1
+
+
+@pytest.mark.parametrize(("state", "refused"), [("SUCCEEDED", True), ("ABORTED", False)])
+def test_a_refused_cancel_reads_the_job_back_and_stands_unless_it_is_cancelled(acme, script, state, refused):
+    run = script(Response(409, {"message": "run is already finished"}), Response(200, {"run": {**RUN, "state": state}}))
+    if refused:
+        with pytest.raises(JobsApiError, match="run is already finished"):
+            run.run(acme.cancel_job("run-42"))
+    else:
+        assert run.run(acme.cancel_job("run-42")).status is JobStatus.CANCELLED
+    assert [r.method for r in run.requests] == ["POST", "GET"]
 
 
 def test_get_job_404_is_job_not_found(acme, script):

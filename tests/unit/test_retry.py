@@ -16,7 +16,7 @@ import pytest
 
 from airflow_jobs_provider.apis.base import Request, Response
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
-from airflow_jobs_provider.exceptions import JobsUnavailableError
+from airflow_jobs_provider.exceptions import JobStartUncertainError, JobsUnavailableError
 from airflow_jobs_provider.hooks.transport import AsyncTransport, SyncTransport, arun_exchange
 from airflow_jobs_provider.retry import (
     MAX_RETRY_AFTER,
@@ -141,6 +141,7 @@ def test_a_start_that_may_have_reached_the_server_is_not_retried(sync_transport,
     assert "HTTP 502" in text
     assert "not retried so that no second job starts" in text
     assert "List recent jobs" in text
+    assert isinstance(caught.value, JobStartUncertainError), "a task retry could start a second job too"
 
 
 def test_a_start_the_server_never_saw_is_retried(sync_transport, mocker):

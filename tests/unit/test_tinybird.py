@@ -413,10 +413,17 @@ def test_cancel_posts_and_reads_the_returned_job(tinybird, script):
     assert request.replayable is True  # cancelling twice is harmless
 
 
+@pytest.mark.parametrize("raw", ["cancelling", "cancelled"])
+def test_a_refused_cancel_of_a_job_already_cancelling_succeeds(tinybird, script, raw):
+    """The retry of a cancel whose answer was lost: Tinybird refuses it, the job is cancelling already."""
+    run = script(Response(400, {"error": "Job is already being cancelled"}), detail(raw))
+    assert run.run(tinybird.cancel_job(JOB_ID)).raw_status == raw
+
+
 @pytest.mark.parametrize("text", ["Job is not in cancellable status", "Job is already being cancelled"])
 def test_cancel_400_gives_tinybird_text_and_what_can_be_cancelled(tinybird, script, text):
     with pytest.raises(JobsApiError) as caught:
-        script(Response(400, {"error": text})).run(tinybird.cancel_job(JOB_ID))
+        script(Response(400, {"error": text}), detail("working")).run(tinybird.cancel_job(JOB_ID))
     assert text in str(caught.value)
     assert "Only waiting jobs" in str(caught.value)
     assert caught.value.http_status == 400

@@ -1,0 +1,16 @@
+"""The kinds of event JobStatusTrigger fires, apart from the trigger so DAG files need not import it.
+
+The operator and the sensor validate events against these at DAG-parse cost zero: importing the
+trigger module would pull in the triggerer's machinery (Airflow's trigger base, the HTTP stack).
+"""
+
+from __future__ import annotations
+
+from airflow_jobs_provider.status import JobStatus
+
+EVENT_FOR_STATUS = {
+    JobStatus.SUCCEEDED: "success",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+}
+EVENT_KINDS = frozenset({*EVENT_FOR_STATUS.values(), "timeout", "error"})

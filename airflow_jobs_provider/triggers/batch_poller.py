@@ -1,0 +1,286 @@
+"""Shared polls for JobStatusTriggers whose API reads many jobs in one request (Keboola's job search).
+
+A triggerer watching 1,000 Keboola jobs would send 1,000 GETs per poll interval, one per trigger.
+Here the triggers of one process that use the same connection, API and status overrides register
+their job id with one ``BatchPoller``; it lists every registered id once per interval (pages of
+``api.batch_size``) and hands each trigger its job. 1,000 jobs then cost 10 requests an interval.
+
+- A trigger's first look comes quickly: new ids are read together after ``FIRST_LOOK_DELAY``, not
+  at the next full round, so a job that has already ended is reported at once, as before.
+- Rounds run at a fixed rate and list ids in registration order, so a job is read once per
+  interval whatever else comes and goes.
+- An error of a whole request (the API is down after retries, a refused token) goes to every job
+  of that page; an error that belongs to one job (a state it cannot read) goes to that job only; a
+  job the answer leaves out is read with its own GET (which reports a 404 as such).
+- A cancelled trigger deregisters; the poller stops, and closes its session, when no one is
+  left. The registry is per event loop and keeps nothing else, so a trigger created again (after
+  a reassignment, or in a restarted triggerer) registers afresh and never sees an old answer.
+- A trigger with a deadline nearer than its next shared read does a GET of its own at the
+  deadline, so "poll, then check the deadline" holds exactly as without batching.
+
+APIs opt in with ``JobsApi.supports_batch_get``; for the others ``watch_job`` is a plain GET and sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from airflow_jobs_provider.apis.base import BatchResult
+from airflow_jobs_provider.exceptions import JobOutcomeError, JobsError
+from airflow_jobs_provider.status import Job
+
+log = logging.getLogger(__name__)
+FIRST_LOOK_DELAY = 0.1
+"""Seconds new registrations are gathered before their first (shared) read."""
+CONCURRENT_PAGES = 4
+"""Requests a poller has in flight at once: a round of 100 pages must not open 100 connections."""
+
+_EMPTY: Any = object()
+
+
+class JobWatch:
+    """How JobStatusTrigger reads its job: ``poll()`` for the current state, ``wait(s)`` between polls.
+
+    Here a GET per poll and a sleep. Both are the hook's and asyncio's own coroutines, not wrappers
+    around them: at 10,000 watches a wrapper's frame, alive through every wait, is GC work.
+    """
+
+    def __init__(self, hook: Any, job_id: str) -> None:
+        self.hook = hook
+        self.job_id = job_id
+        self.poll: Callable[[], Awaitable[Job]] = functools.partial(hook.aget_job, job_id)
+        self.wait: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+class _Mailbox:
+    """The latest answer for one registration; a newer one replaces an unread one."""
+
+    def __init__(self) -> None:
+        self._value: Any = _EMPTY
+        self._waiter: asyncio.Future[Any] | None = None
+
+    def put(self, value: Any) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(value)
+        else:
+            self._value = value
+
+    def has_value(self) -> bool:
+        return self._value is not _EMPTY
+
+    async def get(self) -> Any:
+        if self._value is not _EMPTY:
+            value, self._value = self._value, _EMPTY
+            return value
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # answered and timed out at once: keep the answer
+                self._value = waiter.result()
+            raise
+        finally:
+            self._waiter = None
+
+
+class _Registration:
+    def __init__(self, job_id: str, interval: float) -> None:
+        self.job_id = job_id
+        self.interval = interval
+        self.mailbox = _Mailbox()
+
+
+class BatchedWatch(JobWatch):
+    """A JobWatch fed by the poller; its own GET only at a deadline that comes before the next round."""
+
+    def __init__(self, hook: Any, registration: _Registration) -> None:
+        super().__init__(hook, registration.job_id)
+        self._registration = registration
+        self._read_directly = False
+        self.poll = self._poll
+        self.wait = self._wait
+
+    async def _poll(self) -> Job:
+        if self._read_directly:
+            self._read_directly = False
+            job: Job = await self.hook.aget_job(self.job_id)
+            return job
+        return _unwrap(await self._registration.mailbox.get())
+
+    async def _wait(self, seconds: float) -> None:
+        mailbox = self._registration.mailbox
+        if seconds >= self._registration.interval or mailbox.has_value():
+            return  # the next round's answer is what poll() waits for
+        try:  # a deadline comes first: wait for a shared answer until then, else read the job at the deadline
+            mailbox.put(await asyncio.wait_for(mailbox.get(), seconds))
+        except asyncio.TimeoutError:
+            self._read_directly = True
+
+
+def _unwrap(result: BatchResult | BaseException) -> Job:
+    if isinstance(result, BaseException):
+        raise result.with_traceback(None)  # one error object may reach many triggers: no shared traceback
+    return result
+
+
+class BatchPoller:
+    """Reads every registered job of one (connection, API, overrides) once per interval, in pages."""
+
+    def __init__(self, key: Hashable, conn_id: str, status_overrides: dict[str, str]) -> None:
+        self.key = key
+        self.conn_id = conn_id
+        self.status_overrides = status_overrides
+        self.closed = False
+        self._jobs: dict[str, set[_Registration]] = {}  # insertion order: the order ids are listed in
+        self._fresh: dict[str, None] = {}
+        self._wake = asyncio.Event()
+        self.rounds = 0
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"jobs batch poller {conn_id}")
+
+    # -- registrations
+    def register(self, job_id: str, interval: float) -> _Registration:
+        registration = _Registration(job_id, interval)
+        self._jobs.setdefault(job_id, set()).add(registration)
+        self._fresh[job_id] = None
+        self._wake.set()
+        return registration
+
+    def deregister(self, registration: _Registration) -> None:
+        watchers = self._jobs.get(registration.job_id)
+        if watchers is not None:
+            watchers.discard(registration)
+            if not watchers:
+                del self._jobs[registration.job_id]
+                self._fresh.pop(registration.job_id, None)
+        if not self._jobs:
+            self._wake.set()  # nobody left: stop now and close the session
+
+    @property
+    def job_ids(self) -> list[str]:
+        return list(self._jobs)
+
+    # -- the polling task
+    async def _run(self) -> None:
+        from airflow_jobs_provider.hooks.jobs import JobsHook
+
+        try:
+            async with JobsHook(self.conn_id, status_overrides=self.status_overrides) as hook:
+                await self._rounds(hook)
+        except asyncio.CancelledError:
+            self._stop(JobsError(f"the shared poller of connection {self.conn_id!r} was cancelled"))
+            raise
+        except Exception as error:  # the connection cannot be read, or a bug: every waiting trigger hears it
+            self._stop(error)
+        else:
+            self._stop(None)
+
+    async def _rounds(self, hook: Any) -> None:
+        loop = asyncio.get_running_loop()
+        next_round = loop.time() + self._interval()
+        while self._jobs:
+            now = loop.time()
+            if now >= next_round:
+                self.rounds += 1
+                self._fresh.clear()
+                await self._read(hook, self.job_ids)
+                next_round = max(next_round + self._interval(), loop.time())
+            elif self._fresh:
+                await asyncio.sleep(min(FIRST_LOOK_DELAY, self._interval() / 2))
+                fresh = [job_id for job_id in self._fresh if job_id in self._jobs]
+                self._fresh.clear()
+                await self._read(hook, fresh)
+            else:
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):  # woken by a registration, or the round is due
+                    await asyncio.wait_for(self._wake.wait(), next_round - now)
+        self._stop(None)
+
+    def _interval(self) -> float:
+        return min(
+            (registration.interval for watchers in self._jobs.values() for registration in watchers), default=1.0
+        )
+
+    async def _read(self, hook: Any, job_ids: list[str]) -> None:
+        size = max(1, int(hook.api.batch_size))
+        pages = [job_ids[start : start + size] for start in range(0, len(job_ids), size)]
+        limit = asyncio.Semaphore(CONCURRENT_PAGES)
+        await asyncio.gather(*(self._read_page(hook, page, limit) for page in pages))
+
+    async def _read_page(self, hook: Any, page: list[str], limit: asyncio.Semaphore) -> None:
+        async with limit:
+            try:
+                results: dict[str, BatchResult | BaseException] = dict(await hook.aget_jobs(page))
+            except Exception as error:  # the whole request failed: every job of the page gets the error
+                self._deliver(page, error)
+                return
+        missing = [job_id for job_id in page if job_id not in results]
+        if missing:
+            log.info("%d job(s) missing from the batch answer; reading them one by one", len(missing))
+            singles = await asyncio.gather(*(self._read_one(hook, job_id, limit) for job_id in missing))
+            results.update(zip(missing, singles, strict=True))
+        for job_id, result in results.items():
+            self._deliver([job_id], result)
+
+    @staticmethod
+    async def _read_one(hook: Any, job_id: str, limit: asyncio.Semaphore) -> Job | BaseException:
+        async with limit:
+            try:
+                job: Job = await hook.aget_job(job_id)
+                return job
+            except (JobsError, JobOutcomeError) as error:
+                return error
+
+    def _deliver(self, job_ids: Iterable[str], result: Any) -> None:
+        for job_id in job_ids:
+            for registration in self._jobs.get(job_id, ()):
+                registration.mailbox.put(result)
+
+    def _stop(self, error: BaseException | None) -> None:
+        """Leave the registry (a new registration starts a new poller) and fail whoever still waits."""
+        self.closed = True
+        pollers = _pollers.get(asyncio.get_running_loop(), {})
+        if pollers.get(self.key) is self:
+            del pollers[self.key]
+        if error is not None:
+            self._deliver(self.job_ids, error)
+
+
+_pollers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, BatchPoller]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def running_pollers() -> list[BatchPoller]:
+    """The pollers of the running loop (tests check that none outlives its triggers)."""
+    return list(_pollers.get(asyncio.get_running_loop(), {}).values())
+
+
+def _poller_for(hook: Any) -> BatchPoller:
+    key = (hook.jobs_conn_id, hook.api.name, tuple(sorted(hook.status_overrides.items())))
+    pollers = _pollers.setdefault(asyncio.get_running_loop(), {})
+    poller = pollers.get(key)
+    if poller is None or poller.closed:
+        poller = pollers[key] = BatchPoller(key, hook.jobs_conn_id, dict(hook.status_overrides))
+    return poller
+
+
+@asynccontextmanager
+async def watch_job(hook: Any, job_id: str, poll_interval: float) -> AsyncIterator[JobWatch]:
+    """How a trigger with an open ``hook`` reads ``job_id``: shared rounds when the API can, else its own GETs."""
+    if not hook.api.supports_batch_get:
+        yield JobWatch(hook, job_id)
+        return
+    hook.api.get_request(job_id)  # a bad id fails its own trigger here, never a shared request
+    poller = _poller_for(hook)
+    registration = poller.register(job_id, poll_interval)
+    try:
+        yield BatchedWatch(hook, registration)
+    finally:
+        poller.deregister(registration)

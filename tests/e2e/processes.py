@@ -1,0 +1,135 @@
+"""Start and stop the deployment's processes so that nothing outlives the test session.
+
+Every component runs in its own session (process group). Airflow's task supervisor moves each
+task into a new process group of its own, so killing groups alone is not enough: on stop we
+also kill every process that carries this deployment's private ``AIRFLOW_HOME`` in its
+environment. That value is a fresh temp directory, so no other process on the machine can match.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import psutil
+
+T = TypeVar("T")
+STOP_GRACE = 10.0
+"""Seconds a component gets to exit after SIGTERM before it is killed."""
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Component:
+    """One long-running process (scheduler, triggerer, emulator, ...) with its output in a log file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:  # appended: a restarted triggerer keeps one history
+            log.write(f"\n==== starting {' '.join(self.argv)} ====\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill_hard(self) -> None:
+        """SIGKILL the process and every descendant at once, as a crashed host would.
+
+        Descendants are collected first: some (the triggerer's trigger runner, task processes)
+        run in process groups of their own and would survive a group kill.
+        """
+        if self.process is None:
+            return
+        with _gone():
+            family = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children(recursive=True)]
+            with _gone():
+                os.killpg(self.process.pid, signal.SIGKILL)
+            for proc in family:
+                with _gone():
+                    proc.kill()
+            psutil.wait_procs(family, timeout=STOP_GRACE)
+        self.process.wait(STOP_GRACE)
+
+    def stop(self) -> None:
+        """SIGTERM the group, then SIGKILL it if it has not exited within STOP_GRACE."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        with _gone():
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            self.kill_hard()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def processes_of(home: Path) -> list[psutil.Process]:
+    """Live processes whose environment names ``home`` as AIRFLOW_HOME: all of them ours."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != os.getpid() and proc.environ().get("AIRFLOW_HOME") == str(home):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def kill_leftovers(home: Path, timeout: float = STOP_GRACE) -> list[str]:
+    """SIGKILL what is left of the deployment; returns a description of each leftover found."""
+    leftovers = processes_of(home)
+    described = []
+    for proc in leftovers:
+        with _gone():
+            described.append(f"{proc.pid} {' '.join(proc.cmdline())[:120]}")
+            proc.kill()
+    psutil.wait_procs(leftovers, timeout=timeout)
+    return described
+
+
+def _gone() -> contextlib.suppress:
+    """Ignore 'no such process': the process we meant to stop is already gone, which is the goal."""
+    return contextlib.suppress(ProcessLookupError, psutil.NoSuchProcess, psutil.ZombieProcess)
+
+
+def wait_until(what: str, check: Callable[[], T], timeout: float, interval: float = 0.5) -> T:
+    """Call ``check`` until it returns something truthy; fail naming ``what`` after ``timeout`` s.
+
+    Waits are bounded by generous deadlines instead of fixed sleeps: a slow CI machine only
+    makes the test slower, never wrong.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        last = check()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what} (last: {str(last)[:300]})")
+        time.sleep(interval)

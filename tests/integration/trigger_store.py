@@ -1,0 +1,28 @@
+"""A trigger as the triggerer gets it: rebuilt from the kwargs its serialize() stored."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from airflow_jobs_provider.compat import AIRFLOW_V_3_2_PLUS
+
+
+def rebuilt(trigger: Any) -> Any:
+    """What the triggerer does: serialize, store the kwargs, rebuild the trigger from them.
+
+    Airflow 3.2+ passes the kwargs through airflow.sdk.serde; older versions (2.11) through the
+    Trigger row's Fernet-encrypted BaseSerialization. Either rejects what is not plain data.
+    """
+    classpath, kwargs = trigger.serialize()
+    stored: Any
+    if AIRFLOW_V_3_2_PLUS:
+        from airflow.sdk.serde import deserialize, serialize
+
+        stored = deserialize(serialize(kwargs))
+    else:
+        from airflow.models.trigger import Trigger
+
+        stored = Trigger._decrypt_kwargs(Trigger._encrypt_kwargs(kwargs))
+    module, _, name = classpath.rpartition(".")
+    return getattr(importlib.import_module(module), name)(**stored)
