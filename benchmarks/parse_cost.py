@@ -15,7 +15,7 @@ import sys
 
 PROVIDER_MODULES = ("airflow_jobs_provider.operators.jobs", "airflow_jobs_provider.sensors.jobs")
 AIRBYTE_MODULES = ("airflow.providers.airbyte.operators.airbyte", "airflow.providers.airbyte.sensors.airbyte")
-HEAVY = ("aiohttp", "requests", "httpx", "airflow_jobs_provider.hooks.transport")
+HEAVY = ("aiohttp", "requests", "httpx", "airflow_jobs_provider.hooks.http")
 SAMPLE = """
 import importlib, json, sys, time
 import airflow.sdk

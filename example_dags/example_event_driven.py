@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 PIPE = "sales_rollup"
 KEBOOLA_COMPONENT, KEBOOLA_CONFIG = "keboola.ex-db-snowflake", "554424643"

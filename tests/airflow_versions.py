@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
 
 needs_resumable_jobs = pytest.mark.skipif(
     not AIRFLOW_V_3_3_PLUS,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from airflow_jobs_provider.apis.airbyte import AirbyteApi
+from airflow_jobs_provider.apis.airbyte.api import AirbyteApi
 from airflow_jobs_provider.apis.base import JobsApi
-from airflow_jobs_provider.apis.faktory import FaktoryApi
+from airflow_jobs_provider.apis.faktory.api import FaktoryApi
 from airflow_jobs_provider.apis.keboola import KeboolaApi
 from airflow_jobs_provider.apis.rest import RestApi
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.exceptions import JobsConfigError
-from airflow_jobs_provider.settings import ApiSettings
 
 API_CLASSES: dict[str, type[JobsApi]] = {
     TinybirdApi.name: TinybirdApi,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
+from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
@@ -23,9 +25,7 @@ from airflow_jobs_provider.exceptions import (
     JobsError,
     UnknownJobStateError,
 )
-from airflow_jobs_provider.options import status_overrides as checked_overrides
-from airflow_jobs_provider.settings import ApiSettings
-from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.tasks.options import status_overrides as checked_overrides
 
 T = TypeVar("T")
 MAX_JOB_ID_LENGTH = 512

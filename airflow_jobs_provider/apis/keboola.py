@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_jobs_provider.apis.base import BatchResult, Exchange, JobsApi, Request, Response, quote_job_id
+from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
-from airflow_jobs_provider.status import Job, JobStatus
 
 STATES: dict[str, JobStatus] = {
     "created": JobStatus.PENDING,

@@ -29,9 +29,9 @@ from airflow_jobs_provider.apis.base import (
     progress_value,
     quote_job_id,
 )
+from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
-from airflow_jobs_provider.settings import ApiSettings
-from airflow_jobs_provider.status import Job, JobStatus
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REQUIRED = ("start", "get", "id_field", "state_field", "states")

@@ -20,8 +20,8 @@ from airflow_jobs_provider.apis.base import (
     quote_job_id,
     quote_segment,
 )
+from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
-from airflow_jobs_provider.status import Job, JobStatus
 
 STATES: dict[str, JobStatus] = {
     "waiting": JobStatus.PENDING,

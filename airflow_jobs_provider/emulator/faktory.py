@@ -22,8 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.apis.faktory import password_hash
-from airflow_jobs_provider.apis.faktory_wire import MAX_LINE, Command, ProtocolError, Reply, ReplyKind, parse_command
+from airflow_jobs_provider.apis.faktory.api import password_hash
+from airflow_jobs_provider.apis.faktory.wire import MAX_LINE, Command, ProtocolError, Reply, ReplyKind, parse_command
 from airflow_jobs_provider.emulator.faktory_broker import API, ENTERPRISE_ONLY, STATES, Broker, FaktoryError
 from airflow_jobs_provider.emulator.faktory_control import add_control
 from airflow_jobs_provider.emulator.faktory_worker import run_scripted

@@ -15,11 +15,11 @@ from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_jobs_provider.apis import build_api
 from airflow_jobs_provider.apis.base import BatchResult, JobsApi
+from airflow_jobs_provider.apis.job import Job
+from airflow_jobs_provider.apis.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
 from airflow_jobs_provider.exceptions import JobsError
-from airflow_jobs_provider.hooks.transport import AsyncTransport, SyncTransport, arun_exchange, run_exchange
-from airflow_jobs_provider.retry import RetryPolicy
-from airflow_jobs_provider.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
-from airflow_jobs_provider.status import Job
+from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport, arun_exchange, run_exchange
+from airflow_jobs_provider.hooks.retry import RetryPolicy
 
 
 class SyncSender(Protocol):
@@ -101,7 +101,7 @@ class JobsHook(BaseHook):
     @cached_property
     def _sync(self) -> SyncSender:
         if self.api.protocol == "faktory":  # Faktory's line protocol over TCP, not HTTP
-            from airflow_jobs_provider.hooks.faktory_transport import FaktorySyncTransport
+            from airflow_jobs_provider.hooks.faktory import FaktorySyncTransport
 
             return FaktorySyncTransport(self.settings, self.retry_policy)
         return SyncTransport(self.settings, self.retry_policy)
@@ -133,7 +133,7 @@ class JobsHook(BaseHook):
         if self._settings is None:
             self._settings = self._read_settings(await _aget_connection(self.jobs_conn_id))
         if self.api.protocol == "faktory":
-            from airflow_jobs_provider.hooks.faktory_transport import FaktoryAsyncTransport
+            from airflow_jobs_provider.hooks.faktory import FaktoryAsyncTransport
 
             self._async = FaktoryAsyncTransport(self.settings, self.retry_policy)
         else:

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
 
-from airflow_jobs_provider import options
-from airflow_jobs_provider.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
+from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsConfigError, JobsError
-from airflow_jobs_provider.outcome import error_from_event, raise_for_outcome, read_event
-from airflow_jobs_provider.progress import ProgressLog
-from airflow_jobs_provider.settings import DEFAULT_CONN_ID
-from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.tasks import options
+from airflow_jobs_provider.tasks.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
+from airflow_jobs_provider.tasks.outcome import error_from_event, raise_for_outcome, read_event
+from airflow_jobs_provider.tasks.progress import ProgressLog
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

@@ -33,8 +33,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from airflow_jobs_provider.apis.base import BatchResult
+from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsError
-from airflow_jobs_provider.status import Job
 
 log = logging.getLogger(__name__)
 FIRST_LOOK_DELAY = 0.1

@@ -33,13 +33,13 @@ from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
 from typing import Any
 
 from airflow_jobs_provider.apis.base import dig
-from airflow_jobs_provider.cursor import JobCursor
-from airflow_jobs_provider.cursor_store import CursorStore
+from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.exceptions import JobsConfigError
-from airflow_jobs_provider.options import optional_seconds, seconds
-from airflow_jobs_provider.options import status_overrides as checked_overrides
-from airflow_jobs_provider.settings import DEFAULT_CONN_ID
-from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.tasks.options import optional_seconds, seconds
+from airflow_jobs_provider.tasks.options import status_overrides as checked_overrides
+from airflow_jobs_provider.triggers.cursor import JobCursor
+from airflow_jobs_provider.triggers.cursor_store import CursorStore
 from airflow_jobs_provider.triggers.job_lists import JobList, poll_job_lists
 
 try:

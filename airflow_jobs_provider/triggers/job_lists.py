@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.exceptions import JobsConfigError, JobsUnavailableError
-from airflow_jobs_provider.status import Job
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_jobs_provider.event_kinds import EVENT_FOR_STATUS, EVENT_KINDS  # noqa: F401  (EVENT_KINDS: public here)
+from airflow_jobs_provider.apis.job import Job
+from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsError
-from airflow_jobs_provider.progress import ProgressLog
-from airflow_jobs_provider.settings import DEFAULT_CONN_ID
-from airflow_jobs_provider.status import Job
+from airflow_jobs_provider.tasks.progress import ProgressLog
 from airflow_jobs_provider.triggers.batch_poller import watch_job
+from airflow_jobs_provider.triggers.event_kinds import EVENT_FOR_STATUS, EVENT_KINDS  # noqa: F401  (EVENT_KINDS: public here)
 from airflow_jobs_provider.triggers.events import JobEventTrigger  # noqa: F401  (public path; see events.py)
 
 CANCEL_TIMEOUT = 30.0

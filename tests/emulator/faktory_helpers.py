@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from airflow_jobs_provider.apis.faktory import password_hash
-from airflow_jobs_provider.apis.faktory_wire import Reply, ReplyReader
+from airflow_jobs_provider.apis.faktory.api import password_hash
+from airflow_jobs_provider.apis.faktory.wire import Reply, ReplyReader
 
 T = TypeVar("T")
 

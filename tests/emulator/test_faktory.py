@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from airflow_jobs_provider.apis.faktory_wire import ReplyKind
+from airflow_jobs_provider.apis.faktory.wire import ReplyKind
 from airflow_jobs_provider.emulator import EmulatorControlError, EmulatorServer, run_emulator
 
 from .faktory_helpers import RawFaktory, connect, eventually, job

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 
 @dataclass

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_3_PLUS
 from airflow_jobs_provider.hooks.jobs import JobsHook
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_3_PLUS
 
 T = TypeVar("T")
 needs_asset_state_store = pytest.mark.skipif(

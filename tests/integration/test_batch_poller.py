@@ -17,7 +17,7 @@ from aiohttp import web
 
 from airflow_jobs_provider.emulator.server import http_url, start_app
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.hooks.session_pool import open_sessions
+from airflow_jobs_provider.hooks.loop_shared import open_sessions
 from airflow_jobs_provider.triggers.batch_poller import running_pollers
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN

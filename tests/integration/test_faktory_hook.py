@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.emulator import run_emulator
 from airflow_jobs_provider.emulator.connections import faktory_connection
 from airflow_jobs_provider.exceptions import (
@@ -20,9 +21,8 @@ from airflow_jobs_provider.exceptions import (
     JobsUnavailableError,
 )
 from airflow_jobs_provider.hooks.jobs import JobsHook
+from airflow_jobs_provider.hooks.retry import RetryPolicy
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
-from airflow_jobs_provider.retry import RetryPolicy
-from airflow_jobs_provider.status import JobStatus
 from tests.conftest import TOKEN
 
 FAST_RETRIES = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05)

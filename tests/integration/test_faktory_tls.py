@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from airflow_jobs_provider.exceptions import JobsConfigError
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.retry import RetryPolicy
+from airflow_jobs_provider.hooks.retry import RetryPolicy
 from tests.conftest import TOKEN
 
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsAuthError
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.status import JobStatus
 from tests.conftest import TOKEN
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsAuthError, JobsConfigError
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.status import Job, JobStatus
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
 from tests.integration.dagrun import run_dag

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_2_PLUS
 from airflow_jobs_provider.get_provider_info import get_provider_info
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_2_PLUS
 from tests.airflow_versions import only_airflow_2, only_airflow_3
 from tests.integration.dagrun import run_dag
 

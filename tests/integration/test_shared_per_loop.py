@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.hooks.session_pool import open_sessions
+from airflow_jobs_provider.hooks.loop_shared import open_sessions
 from tests.integration.jobs import start_tinybird_job
 
 TOKEN_PATH = "/v1/applications/token"

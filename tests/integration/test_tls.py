@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsConfigError
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.settings import ApiSettings
 from tests.conftest import TOKEN
 from tests.integration.jobs import start_tinybird_job
 from tests.integration.test_faktory_tls import TlsFront, self_signed
@@ -86,10 +86,10 @@ def test_verify_false_works_and_warns(https, live, caplog) -> None:
     https(verify=False)
     job_id = start_tinybird_job(live, "succeeded")
 
-    with caplog.at_level(logging.WARNING, logger="airflow_jobs_provider.settings"):
+    with caplog.at_level(logging.WARNING, logger="airflow_jobs_provider.apis.settings"):
         job = JobsHook(CONN).get_job(job_id)
 
     assert job.job_id == job_id
-    (warning,) = [record for record in caplog.records if record.name == "airflow_jobs_provider.settings"]
+    (warning,) = [record for record in caplog.records if record.name == "airflow_jobs_provider.apis.settings"]
     assert "verify=false: TLS certificates are NOT checked" in warning.getMessage()
     assert "'jobs_https'" in warning.getMessage()

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 import requests
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.airflow_versions import needs_trigger_on_kill, only_airflow_2
 from tests.integration.jobs import start_tinybird_job
 from tests.integration.trigger_store import rebuilt

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_2_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_2_PLUS
 
 
 def rebuilt(trigger: Any) -> Any:

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_jobs_provider.retry import RetryEvent
+from airflow_jobs_provider.hooks.retry import RetryEvent
 from tests.soak.plan import SoakApi
 
-TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.transport", "airflow_jobs_provider.hooks.faktory_transport")
+TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.http", "airflow_jobs_provider.hooks.faktory")
 QUIET_LOGGERS = ("airflow_jobs_provider", "airflow.task", "airflow_jobs_provider.triggers")
 
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.emulator.airbyte_auth import CLIENT_ID
 from airflow_jobs_provider.emulator.connections import ACME_EXTRAS
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.status import Job, JobStatus
 
 # Fast, bounded retries and a client timeout a busy 2-core machine still meets (a thousand jobs
 # poll one emulator process); a stall (3 s) always outlasts it.

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.emulator import EmulatorServer
 from airflow_jobs_provider.exceptions import (
     JobCancelledError,
@@ -41,7 +42,6 @@ from airflow_jobs_provider.exceptions import (
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
-from airflow_jobs_provider.status import JobStatus
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.airflow_versions import once_on_airflow_3
 from tests.soak.emulator_process import emulator_process

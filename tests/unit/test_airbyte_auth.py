@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.apis.airbyte import AirbyteApi
-from airflow_jobs_provider.apis.airbyte_auth import DEFAULT_TOKEN_LIFETIME, AirbyteAuth, TokenCache
+from airflow_jobs_provider.apis.airbyte.api import AirbyteApi
+from airflow_jobs_provider.apis.airbyte.auth import DEFAULT_TOKEN_LIFETIME, AirbyteAuth, TokenCache
 from airflow_jobs_provider.apis.base import Exchange, Response
+from airflow_jobs_provider.apis.job import JobStatus
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsAuthError, JobsConfigError
-from airflow_jobs_provider.settings import ApiSettings
-from airflow_jobs_provider.status import JobStatus
 
 from .conftest import Script
 

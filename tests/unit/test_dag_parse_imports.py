@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 LIST_MODULES = "import json, sys; print(json.dumps(sorted(sys.modules)))"
 AIRFLOW_BASES = "from airflow.providers.common.compat.sdk import BaseOperator, BaseSensorOperator"

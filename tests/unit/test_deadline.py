@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_jobs_provider.deadline import EXECUTION_TIMEOUT, OWN_TIMEOUT, execution_timeout_error, watch_deadline
+from airflow_jobs_provider.tasks.deadline import EXECUTION_TIMEOUT, OWN_TIMEOUT, execution_timeout_error, watch_deadline
 
 STARTED = 1_000.0
 

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.apis.faktory import STATES, FaktoryApi, check_hello, hello_command, password_hash
-from airflow_jobs_provider.apis.faktory_job import new_jid, pushed_at, work_unit
-from airflow_jobs_provider.apis.faktory_wire import Command, Reply, ReplyKind
+from airflow_jobs_provider.apis.faktory.api import STATES, FaktoryApi, check_hello, hello_command, password_hash
+from airflow_jobs_provider.apis.faktory.job import new_jid, pushed_at, work_unit
+from airflow_jobs_provider.apis.faktory.wire import Command, Reply, ReplyKind
+from airflow_jobs_provider.apis.job import JobStatus
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobsApiError,
@@ -19,8 +21,6 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-from airflow_jobs_provider.settings import ApiSettings
-from airflow_jobs_provider.status import JobStatus
 
 from .conftest import TOKEN
 

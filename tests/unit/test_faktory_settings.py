@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from airflow_jobs_provider.apis import build_api
-from airflow_jobs_provider.apis.faktory import DEFAULT_UNKNOWN_GRACE, FaktoryApi, address
+from airflow_jobs_provider.apis.faktory.api import DEFAULT_UNKNOWN_GRACE, FaktoryApi, address
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsConfigError
-from airflow_jobs_provider.settings import ApiSettings
 
 from .conftest import TOKEN
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_jobs_provider.apis.faktory_wire import (
+from airflow_jobs_provider.apis.faktory.wire import (
     MAX_LINE,
     Command,
     ProtocolError,

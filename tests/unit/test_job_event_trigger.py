@@ -6,11 +6,11 @@ from datetime import datetime
 
 import pytest
 
-from airflow_jobs_provider.compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.exceptions import JobsConfigError
-from airflow_jobs_provider.status import Job, JobStatus
 from airflow_jobs_provider.triggers.job_lists import JobList, refuse_unlistable
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.integration.test_trigger import rebuilt
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from airflow_jobs_provider.apis import build_api
 from airflow_jobs_provider.apis.base import Response
+from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.keboola import LIST_FILTERS, STATES, KeboolaApi
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
@@ -18,8 +20,6 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-from airflow_jobs_provider.settings import ApiSettings
-from airflow_jobs_provider.status import JobStatus
 
 from .conftest import TOKEN
 

@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from airflow_jobs_provider.apis.base import Response
+from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.keboola import KeboolaApi
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError
-from airflow_jobs_provider.settings import ApiSettings
-from airflow_jobs_provider.status import Job, JobStatus
 
 API = KeboolaApi(ApiSettings(conn_id="kbc", api="keboola", base_url="https://queue.keboola.com", token="t"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.exceptions import (
     JobCancelledError,
     JobFailedError,
@@ -12,8 +13,7 @@ from airflow_jobs_provider.exceptions import (
     JobsError,
     UnknownJobStateError,
 )
-from airflow_jobs_provider.outcome import raise_for_outcome, read_event
-from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.tasks.outcome import raise_for_outcome, read_event
 from airflow_jobs_provider.triggers.jobs import EVENT_KINDS
 
 URL = "https://api.tinybird.co/v0/jobs/42"

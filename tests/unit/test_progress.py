@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from airflow_jobs_provider.progress import ProgressLog
-from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.tasks.progress import ProgressLog
 
 
 def test_each_change_is_logged_once():

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_jobs_provider.apis.base import Response
+from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.rest import RestApi
 from airflow_jobs_provider.exceptions import (
     JobNotFoundError,
@@ -16,7 +17,6 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-from airflow_jobs_provider.status import JobStatus
 
 from .conftest import ACME_EXTRAS, ACME_URL, TOKEN, acme_settings
 

@@ -15,17 +15,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from airflow_jobs_provider.apis.base import Request, Response
+from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.exceptions import JobStartUncertainError, JobsUnavailableError
-from airflow_jobs_provider.hooks.transport import AsyncTransport, SyncTransport, arun_exchange
-from airflow_jobs_provider.retry import (
+from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport, arun_exchange
+from airflow_jobs_provider.hooks.retry import (
     MAX_RETRY_AFTER,
     RetryPolicy,
     TransientError,
     parse_retry_after,
     transient_status,
 )
-from airflow_jobs_provider.status import JobStatus
 
 from .conftest import TINYBIRD_URL, tinybird_settings
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsConfigError
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from airflow_jobs_provider.retry import RetryPolicy
-from airflow_jobs_provider.settings import ApiSettings
+from airflow_jobs_provider.hooks.retry import RetryPolicy
 
 
 def settings(**extra: Any) -> ApiSettings:
@@ -59,10 +59,10 @@ def test_the_hook_uses_the_connections_policy_unless_given_one(monkeypatch):
 
 
 def test_verify_false_warns_and_names_the_connection(caplog):
-    with caplog.at_level(logging.WARNING, logger="airflow_jobs_provider.settings"):
+    with caplog.at_level(logging.WARNING, logger="airflow_jobs_provider.apis.settings"):
         assert settings(verify="false").verify is False
     assert "Connection 'c' has extra verify=false" in caplog.text
-    with caplog.at_level(logging.WARNING, logger="airflow_jobs_provider.settings"):
+    with caplog.at_level(logging.WARNING, logger="airflow_jobs_provider.apis.settings"):
         caplog.clear()
         settings(verify="/etc/ssl/private-ca.pem")
     assert caplog.text == ""

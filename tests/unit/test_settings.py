@@ -10,9 +10,9 @@ import pytest
 
 from airflow_jobs_provider.apis import API_CLASSES, build_api
 from airflow_jobs_provider.apis.rest import RestApi
+from airflow_jobs_provider.apis.settings import DEFAULT_HTTP_TIMEOUT, ApiSettings
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.exceptions import JobsConfigError
-from airflow_jobs_provider.settings import DEFAULT_HTTP_TIMEOUT, ApiSettings
 
 from .conftest import ACME_EXTRAS, TOKEN
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_jobs_provider.status import TERMINAL_STATUSES, Job, JobStatus
+from airflow_jobs_provider.apis.job import TERMINAL_STATUSES, Job, JobStatus
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,11 @@ import socket
 import ssl
 
 from airflow_jobs_provider.apis.base import Request
-from airflow_jobs_provider.apis.faktory import address, check_hello, hello_command
-from airflow_jobs_provider.apis.faktory_wire import Command, ProtocolError, Reply, ReplyReader
+from airflow_jobs_provider.apis.faktory.api import address, check_hello, hello_command
+from airflow_jobs_provider.apis.faktory.wire import Command, ProtocolError, Reply, ReplyReader
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError, JobStartUncertainError, JobsUnavailableError
-from airflow_jobs_provider.retry import RetryPolicy, TransientError
-from airflow_jobs_provider.settings import ApiSettings
+from airflow_jobs_provider.hooks.retry import RetryPolicy, TransientError
 
 log = logging.getLogger(__name__)
 READ_SIZE = 65536

@@ -6,7 +6,7 @@ trigger module would pull in the triggerer's machinery (Airflow's trigger base, 
 
 from __future__ import annotations
 
-from airflow_jobs_provider.status import JobStatus
+from airflow_jobs_provider.apis.job import JobStatus
 
 EVENT_FOR_STATUS = {
     JobStatus.SUCCEEDED: "success",

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.exceptions import JobsConfigError
-from airflow_jobs_provider.status import JobStatus
 
 
 def seconds(value: Any, name: str) -> float:

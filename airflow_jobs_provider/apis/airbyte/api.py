@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
-from airflow_jobs_provider.apis.airbyte_auth import AirbyteAuth, parse_token, token_cache
+from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, parse_token, token_cache
 from airflow_jobs_provider.apis.base import (
     CANCEL_REFUSED,
     MAX_ERROR_TEXT,
@@ -30,6 +30,8 @@ from airflow_jobs_provider.apis.base import (
     error_text,
     quote_job_id,
 )
+from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
@@ -37,8 +39,6 @@ from airflow_jobs_provider.exceptions import (
     JobsAuthError,
     JobsConfigError,
 )
-from airflow_jobs_provider.settings import ApiSettings
-from airflow_jobs_provider.status import Job, JobStatus
 
 STATES: dict[str, JobStatus] = {
     "pending": JobStatus.PENDING,

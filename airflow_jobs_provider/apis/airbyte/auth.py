@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_jobs_provider.apis.base import Request, Response, error_text
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
-from airflow_jobs_provider.settings import ApiSettings
 
 AUTH_MODES = ("client_credentials", "bearer", "basic", "none")
 DEFAULT_TOKEN_PATH = "/applications/token"

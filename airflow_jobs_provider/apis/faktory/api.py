@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_jobs_provider.apis.base import JobsApi, progress_value
-from airflow_jobs_provider.apis.faktory_job import checked_jid, pushed_at, work_unit
-from airflow_jobs_provider.apis.faktory_wire import Command, ProtocolError, Reply, ReplyKind
+from airflow_jobs_provider.apis.faktory.job import checked_jid, pushed_at, work_unit
+from airflow_jobs_provider.apis.faktory.wire import Command, ProtocolError, Reply, ReplyKind
+from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.settings import FAKTORY_DEFAULT_PORT, ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsAuthError, JobsConfigError
-from airflow_jobs_provider.settings import FAKTORY_DEFAULT_PORT, ApiSettings
-from airflow_jobs_provider.status import Job, JobStatus
 
 T = TypeVar("T")
 FaktoryExchange = Generator[Command, Reply, T]

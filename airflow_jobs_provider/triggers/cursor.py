@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_jobs_provider.status import Job, JobStatus
+from airflow_jobs_provider.apis.job import Job, JobStatus
 
 VERSION = 1
 MAX_DONE = 500

@@ -18,9 +18,9 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from airflow_jobs_provider.apis.base import Exchange, Request, Response, header
+from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
-from airflow_jobs_provider.retry import RetryPolicy, TransientError, transient_status
-from airflow_jobs_provider.settings import ApiSettings
+from airflow_jobs_provider.hooks.retry import RetryPolicy, TransientError, transient_status
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class AsyncTransport:
     def __init__(self, settings: ApiSettings, policy: RetryPolicy):
         import aiohttp  # not at DAG parse time: only the triggerer needs it
 
-        from airflow_jobs_provider.hooks.session_pool import lease_session
+        from airflow_jobs_provider.hooks.loop_shared import lease_session
 
         self.settings = settings
         self.policy = policy

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from airflow_jobs_provider.cursor import JobCursor
+from airflow_jobs_provider.triggers.cursor import JobCursor
 
 
 class Log(Protocol):

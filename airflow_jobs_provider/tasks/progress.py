@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow_jobs_provider.status import Job
+from airflow_jobs_provider.apis.job import Job
 
 
 class ProgressLog:
