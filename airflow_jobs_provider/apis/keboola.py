@@ -12,8 +12,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_jobs_provider.apis.base import BatchResult, Exchange, JobsApi, Request, Response, quote_job_id
+from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi
+from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.values import quote_job_id
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 STATES: dict[str, JobStatus] = {
@@ -64,7 +66,7 @@ WARNING_HINT = (
 )
 
 
-class KeboolaApi(JobsApi):
+class KeboolaApi(HttpJobsApi):
     name = "keboola"
     states = STATES
     cancelling_states = frozenset({"terminating"})

@@ -19,18 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_jobs_provider.apis.base import (
-    CANCEL_REFUSED,
-    Exchange,
-    JobsApi,
-    Request,
-    Response,
-    dig,
-    progress_value,
-    quote_job_id,
-)
+from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi
+from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
+from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -61,7 +54,7 @@ class Endpoint:
         return self.path
 
 
-class RestApi(JobsApi):
+class RestApi(HttpJobsApi):
     name = "rest"
 
     def __init__(self, settings: ApiSettings, status_overrides: Mapping[str, str] | None = None):

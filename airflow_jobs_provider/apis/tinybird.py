@@ -10,17 +10,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_jobs_provider.apis.base import (
-    Exchange,
-    JobsApi,
-    Request,
-    Response,
-    dig,
-    progress_value,
-    quote_job_id,
-    quote_segment,
-)
+from airflow_jobs_provider.apis.base import HttpJobsApi
+from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
 
 STATES: dict[str, JobStatus] = {
@@ -49,7 +42,7 @@ JOBS_LOG_COLUMNS = (
 )
 
 
-class TinybirdApi(JobsApi):
+class TinybirdApi(HttpJobsApi):
     name = "tinybird"
     states = STATES
     cancelling_states = frozenset({"cancelling"})

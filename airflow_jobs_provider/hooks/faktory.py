@@ -15,11 +15,11 @@ import select
 import socket
 import ssl
 
-from airflow_jobs_provider.apis.base import Request
 from airflow_jobs_provider.apis.faktory.api import address, check_hello, hello_command
 from airflow_jobs_provider.apis.faktory.wire import Command, ProtocolError, Reply, ReplyReader
 from airflow_jobs_provider.apis.settings import ApiSettings
-from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError, JobStartUncertainError, JobsUnavailableError
+from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
+from airflow_jobs_provider.hooks import retry
 from airflow_jobs_provider.hooks.retry import RetryPolicy, TransientError
 
 log = logging.getLogger(__name__)
@@ -43,15 +43,7 @@ class FaktorySyncTransport:
         return self._connected()
 
     def send(self, command: Command) -> Reply:
-        retrying = self.policy.sync(_as_request(command, self.settings), log)
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._send_once(command)
-        except TransientError as error:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise final_error(command, error, attempts, self.settings.base_url) from None
-        raise AssertionError("unreachable: tenacity returns or raises")
+        return retry.send(self.policy, command, lambda: self._send_once(command), self.settings.base_url)
 
     def _send_once(self, command: Command) -> Reply:
         sock = self._connected()
@@ -116,15 +108,7 @@ class FaktoryAsyncTransport:
         self._replies = ReplyReader()
 
     async def send(self, command: Command) -> Reply:
-        retrying = self.policy.asynchronous(_as_request(command, self.settings), log)
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._send_once(command)
-        except TransientError as error:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise final_error(command, error, attempts, self.settings.base_url) from None
-        raise AssertionError("unreachable: tenacity returns or raises")
+        return await retry.asend(self.policy, command, lambda: self._send_once(command), self.settings.base_url)
 
     async def _send_once(self, command: Command) -> Reply:
         reader, writer = await self._connected()
@@ -199,26 +183,6 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-def final_error(command: Command, error: TransientError, attempts: int, where: str) -> JobsUnavailableError:
-    """The error a task fails with once retrying is over; for a PUSH it says how to check for the job."""
-    if not command.replayable and error.reached_server:
-        return JobStartUncertainError(
-            f"{command.describe()} to Faktory at {where} failed ({error.reason}) after the server may have received "
-            "it; not sent again, and the task is not retried, so that the job cannot run twice. Look the jid up "
-            "(JobsHook.get_job: any state but 'unknown' means it arrived, or the Faktory Web UI) before "
-            "running the task again"
-        )
-    return JobsUnavailableError(
-        f"{command.describe()} to Faktory at {where} failed {attempts} time(s) (last error: {error.reason}); "
-        "Faktory is unreachable or overloaded, try again later"
-    )
-
-
-def _as_request(command: Command, settings: ApiSettings) -> Request:
-    """How the shared RetryPolicy sees a command: its name for the log, and whether it may be resent."""
-    return Request(command.describe(), f"on {settings.base_url}", replayable=command.replayable)
 
 
 def _handshake_error(error: BaseException, settings: ApiSettings) -> BaseException:

@@ -10,40 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from airflow_jobs_provider.apis.base import Exchange, Request, Response, header
+from airflow_jobs_provider.apis.exchange import Request, Response, header
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
+from airflow_jobs_provider.hooks import retry
 from airflow_jobs_provider.hooks.retry import RetryPolicy, TransientError, transient_status
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 10 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
-
-
-def run_exchange(exchange: Exchange[T], send: Callable[[Request], Response]) -> T:
-    try:
-        request = next(exchange)
-        while True:
-            request = exchange.send(send(request))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-
-
-async def arun_exchange(exchange: Exchange[T], send: Callable[[Request], Awaitable[Response]]) -> T:
-    try:
-        request = next(exchange)
-        while True:
-            request = exchange.send(await send(request))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
 
 
 class SyncTransport:
@@ -53,15 +34,7 @@ class SyncTransport:
         self.session = requests.Session()
 
     def send(self, request: Request) -> Response:
-        retrying = self.policy.sync(request, log)
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._send_once(request)
-        except TransientError as error:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise self.policy.final_error(request, error, attempts, self.settings.base_url) from None
-        raise AssertionError("unreachable: tenacity returns or raises")
+        return retry.send(self.policy, request, lambda: self._send_once(request), self.settings.base_url)
 
     def _send_once(self, request: Request) -> Response:
         try:
@@ -123,27 +96,7 @@ class AsyncTransport:
         self.session = self._lease.session
 
     async def send(self, request: Request) -> Response:
-        # The first attempt runs without tenacity: building a retrying object per request leaves a
-        # cycle of ~50 objects for the garbage collector, which at 10,000 watches costs more CPU
-        # than the request itself. Only a failed first attempt enters the retry loop.
-        started = time.monotonic()
-        try:
-            return await self._send_once(request)
-        except TransientError as error:
-            first_failure: TransientError | None = error
-        retrying = self.policy.asynchronous(request, log)
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    if first_failure is not None:  # attempt 1 is the one already made: replay its outcome
-                        attempt.retry_state.start_time = started  # the time budget counts from it
-                        failure, first_failure = first_failure, None
-                        raise failure
-                    return await self._send_once(request)
-        except TransientError as error:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise self.policy.final_error(request, error, attempts, self.settings.base_url) from None
-        raise AssertionError("unreachable: tenacity returns or raises")
+        return await retry.asend(self.policy, request, lambda: self._send_once(request), self.settings.base_url)
 
     async def _send_once(self, request: Request) -> Response:
         from yarl import URL

@@ -7,19 +7,21 @@ need ``async with hook:`` so that one HTTP session lives as long as the trigger 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_jobs_provider.apis import build_api
-from airflow_jobs_provider.apis.base import BatchResult, JobsApi
+from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, JobsApi
+from airflow_jobs_provider.apis.exchange import arun_exchange, run_exchange
 from airflow_jobs_provider.apis.job import Job
+from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
 from airflow_jobs_provider.exceptions import JobsError
-from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport, arun_exchange, run_exchange
+from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport
 from airflow_jobs_provider.hooks.retry import RetryPolicy
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 
 class SyncSender(Protocol):
@@ -43,8 +45,9 @@ class JobsHook(BaseHook):
     """
     Talk to a jobs API through an Airflow connection of type ``jobs``.
 
-    :param jobs_conn_id: connection whose host is the API's base URL, password the token and
-        extra ``api`` the API (``tinybird``, ``rest``).
+    :param jobs_conn_id: connection whose host is the API's base URL (Faktory: its ``tcp://``
+        address), password the token and extra ``api`` the API (``tinybird``, ``keboola``,
+        ``airbyte``, ``faktory`` or ``rest``).
     :param status_overrides: raw state → canonical state, on top of the API's own table.
     :param retry_policy: how transient failures are retried (the same for sync and async); by
         default the one the connection's ``retry_*`` extras describe.
@@ -92,7 +95,7 @@ class JobsHook(BaseHook):
         return self._retry_policy
 
     @cached_property
-    def api(self) -> JobsApi:
+    def api(self) -> JobsApi[Any, Any]:
         api = build_api(self.settings, self.status_overrides)
         api.on_secret = _mask_secret  # e.g. Airbyte's access tokens, minted while the task runs
         return api
@@ -100,11 +103,8 @@ class JobsHook(BaseHook):
     # -- sync (workers)
     @cached_property
     def _sync(self) -> SyncSender:
-        if self.api.protocol == "faktory":  # Faktory's line protocol over TCP, not HTTP
-            from airflow_jobs_provider.hooks.faktory import FaktorySyncTransport
-
-            return FaktorySyncTransport(self.settings, self.retry_policy)
-        return SyncTransport(self.settings, self.retry_policy)
+        sync_transport, _ = _transports_for(self.api)
+        return sync_transport(self.settings, self.retry_policy)
 
     def get_conn(self) -> Any:
         """The requests.Session every sync call of this hook reuses."""
@@ -132,12 +132,11 @@ class JobsHook(BaseHook):
     async def __aenter__(self) -> JobsHook:
         if self._settings is None:
             self._settings = self._read_settings(await _aget_connection(self.jobs_conn_id))
-        if self.api.protocol == "faktory":
-            from airflow_jobs_provider.hooks.faktory import FaktoryAsyncTransport
+        from airflow_jobs_provider.hooks.loop_shared import shared
 
-            self._async = FaktoryAsyncTransport(self.settings, self.retry_policy)
-        else:
-            self._async = AsyncTransport(self.settings, self.retry_policy)
+        self.api.share(shared)  # e.g. one Airbyte access token for every trigger of the connection
+        _, async_transport = _transports_for(self.api)
+        self._async = async_transport(self.settings, self.retry_policy)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -203,6 +202,18 @@ class JobsHook(BaseHook):
         return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
 
 
+def _transports_for(api: JobsApi[Any, Any]) -> tuple[Callable[..., SyncSender], Callable[..., AsyncSender]]:
+    """The sync and async transports that carry this API's messages: HTTP, or Faktory's protocol over TCP."""
+    if isinstance(api, HttpJobsApi):
+        return SyncTransport, AsyncTransport
+    from airflow_jobs_provider.apis.faktory.api import FaktoryApi
+    from airflow_jobs_provider.hooks.faktory import FaktoryAsyncTransport, FaktorySyncTransport
+
+    if isinstance(api, FaktoryApi):
+        return FaktorySyncTransport, FaktoryAsyncTransport
+    raise TypeError(f"no transport carries the messages of {type(api).__name__}")
+
+
 def _mask_secret(secret: str) -> None:
     from airflow.providers.common.compat.sdk import mask_secret
 
@@ -211,7 +222,6 @@ def _mask_secret(secret: str) -> None:
 
 async def _aget_connection(conn_id: str) -> Any:
     """Resolve a connection without blocking the triggerer's event loop."""
-    aget = getattr(BaseHook, "aget_connection", None)
-    if aget is not None:
-        return await aget(conn_id)
+    if AIRFLOW_V_3_0_PLUS:
+        return await BaseHook.aget_connection(conn_id)
     return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # Airflow 2.11

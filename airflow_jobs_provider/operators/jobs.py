@@ -12,6 +12,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, 
 
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
+from airflow_jobs_provider.apis.states import checked_overrides
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsConfigError, JobsError
 from airflow_jobs_provider.tasks import options
 from airflow_jobs_provider.tasks.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
@@ -87,7 +88,7 @@ class TriggerJobOperator(BaseOperator):
         self.poll_interval = options.seconds(poll_interval, "poll_interval")
         self.timeout = options.optional_seconds(timeout, "timeout")
         options.timeout_after_interval(self.timeout, self.poll_interval, "poll_interval")
-        self.status_overrides = options.status_overrides(status_overrides)
+        self.status_overrides = checked_overrides(status_overrides)
         self.cancel_on_kill = cancel_on_kill
         self.reuse_started_job = reuse_started_job
         self.started_job_id: str | None = None

@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
+from airflow_jobs_provider.apis.states import checked_overrides
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.tasks import options
 from airflow_jobs_provider.tasks.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
@@ -67,7 +68,7 @@ class JobSensor(BaseSensorOperator):
         self.job_id = job_id
         self.jobs_conn_id = jobs_conn_id
         self.deferrable = deferrable
-        self.status_overrides = options.status_overrides(status_overrides)
+        self.status_overrides = checked_overrides(status_overrides)
         self.cancel_on_kill = cancel_on_kill
         self.cancel_on_timeout = cancel_on_timeout
         self._progress = ProgressLog()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.exceptions import JobsConfigError
 
 
@@ -29,22 +27,3 @@ def timeout_after_interval(timeout: float | None, interval: float, interval_name
             f"timeout ({timeout:g}s) is shorter than {interval_name} ({interval:g}s), so the job would be "
             f"checked once at most: raise timeout or lower {interval_name}"
         )
-
-
-def status_overrides(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise JobsConfigError(f"status_overrides must be a dict of raw state → canonical state, got {value!r}")
-    checked = {}
-    for raw, canonical in value.items():
-        if not isinstance(raw, str) or not raw:
-            raise JobsConfigError(
-                f"status_overrides key {raw!r} must be a non-empty raw state string, as the API spells it, "
-                "e.g. {'warning': 'SUCCEEDED'}"
-            )
-        try:
-            checked[raw] = JobStatus.parse(canonical).value
-        except ValueError as exc:
-            raise JobsConfigError(f"status_overrides[{raw!r}]: {exc}") from None
-    return checked

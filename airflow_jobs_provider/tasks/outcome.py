@@ -11,7 +11,7 @@ from typing import Any
 from airflow_jobs_provider import exceptions
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.exceptions import JobCancelledError, JobFailedError, JobsError
-from airflow_jobs_provider.triggers.event_kinds import EVENT_KINDS
+from airflow_jobs_provider.tasks.event_kinds import EVENT_KINDS
 
 
 def raise_for_outcome(job: Job) -> Job:

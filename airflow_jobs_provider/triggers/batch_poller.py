@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 from airflow_jobs_provider.apis.base import BatchResult
 from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsError
+from airflow_jobs_provider.hooks import loop_shared
 
 log = logging.getLogger(__name__)
 FIRST_LOOK_DELAY = 0.1
@@ -245,30 +245,27 @@ class BatchPoller:
     def _stop(self, error: BaseException | None) -> None:
         """Leave the registry (a new registration starts a new poller) and fail whoever still waits."""
         self.closed = True
-        pollers = _pollers.get(asyncio.get_running_loop(), {})
-        if pollers.get(self.key) is self:
-            del pollers[self.key]
+        loop_shared.forget(POLLERS, self.key, self)
         if error is not None:
             self._deliver(self.job_ids, error)
 
 
-_pollers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, BatchPoller]] = (
-    weakref.WeakKeyDictionary()
-)
+POLLERS = "batch poller"
 
 
 def running_pollers() -> list[BatchPoller]:
     """The pollers of the running loop (tests check that none outlives its triggers)."""
-    return list(_pollers.get(asyncio.get_running_loop(), {}).values())
+    return loop_shared.entries_of(POLLERS)
 
 
 def _poller_for(hook: Any) -> BatchPoller:
     key = (hook.jobs_conn_id, hook.api.name, tuple(sorted(hook.status_overrides.items())))
-    pollers = _pollers.setdefault(asyncio.get_running_loop(), {})
-    poller = pollers.get(key)
-    if poller is None or poller.closed:
-        poller = pollers[key] = BatchPoller(key, hook.jobs_conn_id, dict(hook.status_overrides))
-    return poller
+    return loop_shared.shared(
+        POLLERS,
+        key,
+        lambda: BatchPoller(key, hook.jobs_conn_id, dict(hook.status_overrides)),
+        usable=lambda poller: not poller.closed,
+    )
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_jobs_provider.apis.base import JobsApi
 from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.exceptions import JobsConfigError, JobsUnavailableError
 
@@ -39,11 +40,11 @@ class JobList:
     jobs: tuple[Job, ...]
 
 
-def refuse_unlistable(api_name: str, protocol: str, conn_id: str) -> None:
-    """Faktory tracks one jid at a time (``TRACK GET``): there is no list to watch."""
-    if protocol != "http":
+def refuse_unlistable(api: JobsApi[Any, Any], conn_id: str) -> None:
+    """An API without a job list (Faktory tracks one jid at a time) has nothing to watch."""
+    if not api.can_list:
         raise JobsConfigError(
-            f"JobEventTrigger cannot watch connection {conn_id!r}: the {api_name} API has no job list to "
+            f"JobEventTrigger cannot watch connection {conn_id!r}: the {api.name} API has no job list to "
             "poll (Faktory answers for one jid at a time). Watch a job you started with JobSensor or "
             "TriggerJobOperator(wait_for_completion=True) instead"
         )
@@ -65,7 +66,7 @@ async def poll_job_lists(
 
     async with JobsHook(jobs_conn_id, status_overrides=status_overrides) as hook:
         api = hook.api
-        refuse_unlistable(api.name, api.protocol, jobs_conn_id)
+        refuse_unlistable(api, jobs_conn_id)
         query = {**LIST_DEFAULTS.get(api.name, {}), **filters}
         while True:
             try:

@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.apis.base import Exchange, Request, Response
+from airflow_jobs_provider.apis.exchange import Exchange, Request, Response, run_exchange
 from airflow_jobs_provider.apis.rest import RestApi
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.emulator.connections import ACME_EXTRAS as EMULATOR_ACME_EXTRAS
-from airflow_jobs_provider.hooks.http import run_exchange
 
 TOKEN = "unit-secret-5f3a"  # recognisable, so a test can prove it never leaks
 TINYBIRD_URL = "https://api.tinybird.co"

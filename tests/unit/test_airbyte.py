@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.apis import build_api
 from airflow_jobs_provider.apis.airbyte.api import LIST_FILTERS, STATES, AirbyteApi, checked_job_id, problem_text
-from airflow_jobs_provider.apis.base import Response
+from airflow_jobs_provider.apis.exchange import Response
 from airflow_jobs_provider.apis.job import JobStatus
+from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,

@@ -13,7 +13,7 @@ import pytest
 
 from airflow_jobs_provider.apis.airbyte.api import AirbyteApi
 from airflow_jobs_provider.apis.airbyte.auth import DEFAULT_TOKEN_LIFETIME, AirbyteAuth, TokenCache
-from airflow_jobs_provider.apis.base import Exchange, Response
+from airflow_jobs_provider.apis.exchange import Exchange, Response
 from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsAuthError, JobsConfigError

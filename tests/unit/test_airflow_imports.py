@@ -18,12 +18,12 @@ CHECKED = [
     *sorted((ROOT / "tests" / "dags").glob("*.py")),
 ]
 # airflow.providers.common.compat picks the Airflow 3 Task SDK or the Airflow 2 path itself;
-# airflow.triggers.base exists in both; `airflow` itself only for __version__ (compat.py).
+# airflow.triggers.base exists in both; `airflow` itself only for __version__ (version_compat.py).
 ALLOWED_PREFIXES = ("airflow.providers.common.compat", "airflow.triggers.base")
 
 
 def airflow_imports(path: Path) -> list[tuple[int, str]]:
-    """Airflow imports outside a version guard (``if AIRFLOW_V_3_0_PLUS:`` from compat.py)."""
+    """Airflow imports outside a version guard (``if AIRFLOW_V_3_0_PLUS:`` from version_compat.py)."""
     found: list[tuple[int, str]] = []
     _collect(ast.parse(path.read_text(), str(path)), found)
     return [(line, module) for line, module in found if module == "airflow" or module.startswith("airflow.")]
@@ -54,10 +54,10 @@ def test_airflow_is_imported_through_common_compat(path):
     wrong = [
         f"{path.relative_to(ROOT)}:{line}: {module}"
         for line, module in airflow_imports(path)
-        if not module.startswith(ALLOWED_PREFIXES) and not (module == "airflow" and path.name == "compat.py")
+        if not module.startswith(ALLOWED_PREFIXES) and not (module == "airflow" and path.name == "version_compat.py")
     ]
     assert not wrong, (
         "import these through airflow.providers.common.compat.sdk (e.g. `from airflow.providers.common.compat.sdk"
-        " import DAG`), which works on Airflow 2.11 and 3.x; version checks go in airflow_jobs_provider/compat.py:\n"
+        " import DAG`), which works on Airflow 2.11 and 3.x; version checks go in airflow_jobs_provider/version_compat.py:\n"
         + "\n".join(wrong)
     )

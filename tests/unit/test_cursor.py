@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from airflow_jobs_provider import cursor as cursor_module
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.triggers import cursor as cursor_module
 from airflow_jobs_provider.triggers.cursor import MAX_DONE, JobCursor, epoch, finished_at
 
 SUCCEEDED = frozenset({JobStatus.SUCCEEDED})

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.apis import build_api
 from airflow_jobs_provider.apis.faktory.api import DEFAULT_UNKNOWN_GRACE, FaktoryApi, address
+from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsConfigError
 
@@ -79,6 +79,6 @@ def test_http_connections_keep_their_rules():
 def test_build_api_picks_faktory_and_reads_its_grace():
     default = build_api(ApiSettings.from_connection(connection()))
     assert isinstance(default, FaktoryApi)
-    assert default.protocol == "faktory"
+    assert not default.can_list and "one jid at a time" in default.cannot_list
     assert default.unknown_grace == DEFAULT_UNKNOWN_GRACE
     assert build_api(ApiSettings.from_connection(connection({"unknown_grace_seconds": "5"}))).unknown_grace == 5

@@ -6,7 +6,10 @@ from datetime import datetime
 
 import pytest
 
+from airflow_jobs_provider.apis.faktory.api import FaktoryApi
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.settings import ApiSettings
+from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.exceptions import JobsConfigError
 from airflow_jobs_provider.triggers.job_lists import JobList, refuse_unlistable
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
@@ -111,10 +114,10 @@ def test_match_reads_dotted_payload_paths_and_lists_of_values():
 
 
 def test_an_api_without_a_job_list_is_refused_with_the_way_out():
-    refuse_unlistable("tinybird", "http", "jobs_default")  # fine
+    refuse_unlistable(TinybirdApi(ApiSettings("jobs_default", "tinybird", "https://api.tinybird.co")), "jobs_default")  # fine
 
     with pytest.raises(JobsConfigError, match="'jobs_faktory': the faktory API has no job list") as error:
-        refuse_unlistable("faktory", "faktory", "jobs_faktory")
+        refuse_unlistable(FaktoryApi(ApiSettings("jobs_faktory", "faktory", "tcp://faktory:7419")), "jobs_faktory")
     assert "JobSensor" in str(error.value)
 
 

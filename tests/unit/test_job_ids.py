@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_jobs_provider.apis.base import MAX_JOB_ID_LENGTH, Request, quote_job_id
+from airflow_jobs_provider.apis.exchange import Request
+from airflow_jobs_provider.apis.values import MAX_JOB_ID_LENGTH, quote_job_id
 from airflow_jobs_provider.exceptions import InvalidJobIdError, JobsConfigError
 
 from .conftest import ACME_URL, TINYBIRD_URL

@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from airflow_jobs_provider.apis import build_api
-from airflow_jobs_provider.apis.base import Response
+from airflow_jobs_provider.apis.exchange import Response
 from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.keboola import LIST_FILTERS, STATES, KeboolaApi
+from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,

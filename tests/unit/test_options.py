@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from airflow_jobs_provider.apis.states import checked_overrides as status_overrides
 from airflow_jobs_provider.exceptions import JobsConfigError
-from airflow_jobs_provider.tasks.options import optional_seconds, seconds, status_overrides
+from airflow_jobs_provider.tasks.options import optional_seconds, seconds
 
 
 @pytest.mark.parametrize(("value", "expected"), [(30, 30.0), (0.5, 0.5), (timedelta(minutes=2), 120.0)])

@@ -13,8 +13,8 @@ from airflow_jobs_provider.exceptions import (
     JobsError,
     UnknownJobStateError,
 )
+from airflow_jobs_provider.tasks.event_kinds import EVENT_KINDS
 from airflow_jobs_provider.tasks.outcome import raise_for_outcome, read_event
-from airflow_jobs_provider.triggers.jobs import EVENT_KINDS
 
 URL = "https://api.tinybird.co/v0/jobs/42"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from airflow_jobs_provider.apis import API_CLASSES
+from airflow_jobs_provider.apis.registry import API_CLASSES
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 ROW = re.compile(r"^\| (\w+) \| `([^`]+)` \| (\w+) \|$", re.MULTILINE)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.apis.base import Response
+from airflow_jobs_provider.apis.exchange import Response
 from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.rest import RestApi
 from airflow_jobs_provider.exceptions import (

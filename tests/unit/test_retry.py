@@ -14,11 +14,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from airflow_jobs_provider.apis.base import Request, Response
+from airflow_jobs_provider.apis.exchange import Request, Response, arun_exchange
 from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.exceptions import JobStartUncertainError, JobsUnavailableError
-from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport, arun_exchange
+from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport
 from airflow_jobs_provider.hooks.retry import (
     MAX_RETRY_AFTER,
     RetryPolicy,

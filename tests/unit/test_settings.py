@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.apis import API_CLASSES, build_api
+from airflow_jobs_provider.apis.registry import API_CLASSES, build_api
 from airflow_jobs_provider.apis.rest import RestApi
 from airflow_jobs_provider.apis.settings import DEFAULT_HTTP_TIMEOUT, ApiSettings
 from airflow_jobs_provider.apis.tinybird import TinybirdApi

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from airflow_jobs_provider.apis.base import Response
+from airflow_jobs_provider.apis.exchange import Response
 from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.tinybird import LIST_FILTERS, STATES, TinybirdApi
 from airflow_jobs_provider.exceptions import (

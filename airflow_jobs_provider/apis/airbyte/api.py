@@ -19,19 +19,12 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
-from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, parse_token, token_cache
-from airflow_jobs_provider.apis.base import (
-    CANCEL_REFUSED,
-    MAX_ERROR_TEXT,
-    Exchange,
-    JobsApi,
-    Request,
-    Response,
-    error_text,
-    quote_job_id,
-)
+from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, TokenCache, parse_token
+from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState
+from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
+from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, error_text, quote_job_id
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
@@ -65,7 +58,7 @@ SNAKE_HINTS = {"connection_id": "connectionId", "job_type": "jobType", "workspac
 MIN_REDACTED = 4
 
 
-class AirbyteApi(JobsApi):
+class AirbyteApi(HttpJobsApi):
     name = "airbyte"
     states = STATES
 
@@ -77,8 +70,15 @@ class AirbyteApi(JobsApi):
     ) -> None:
         super().__init__(settings, status_overrides)
         self.auth = AirbyteAuth.from_settings(settings)
-        self.tokens = token_cache((settings.base_url, self.auth), clock)
+        self.clock = clock
+        self.tokens = TokenCache(clock)
         self._masked: set[str] = set()
+
+    def share(self, shared: SharedState) -> None:
+        """One access token per set of credentials on the loop: one exchange per renewal, and one
+        secret for Airflow's masker, whose pattern is rebuilt on every new secret."""
+        key = (self.settings.base_url, self.auth)
+        self.tokens = shared("airbyte access token", key, lambda: TokenCache(self.clock))
 
     # -- operations: each goes through ``authorized`` so the token exchange can come first
     def start_job(self, spec: Mapping[str, Any]) -> Exchange[Job]:

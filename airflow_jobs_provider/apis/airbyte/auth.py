@@ -1,4 +1,4 @@
-"""How an Airbyte connection authenticates, and the cache of short-lived access tokens.
+"""How an Airbyte connection authenticates, and the cache of its short-lived access tokens.
 
 Four modes, chosen by the connection's extra ``auth`` (or guessed from login/password):
 
@@ -9,23 +9,24 @@ Four modes, chosen by the connection's extra ``auth`` (or guessed from login/pas
 - ``basic``: login + password as HTTP basic auth, for self-managed instances behind basic auth.
 - ``none``: no credentials at all, for a self-managed instance without auth.
 
-Nothing here does I/O: the token exchange is one more Request the adapter yields.
+Nothing here does I/O: the token exchange is one more Request the adapter yields. In a
+triggerer, the hook hands the adapter one TokenCache per set of credentials on its event loop
+(hooks/loop_shared.py), so thousands of triggers share one token.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import math
 import re
 import time
-import weakref
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_jobs_provider.apis.base import Request, Response, error_text
+from airflow_jobs_provider.apis.exchange import Request, Response
 from airflow_jobs_provider.apis.settings import ApiSettings
+from airflow_jobs_provider.apis.values import error_text
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 
 AUTH_MODES = ("client_credentials", "bearer", "basic", "none")
@@ -134,27 +135,6 @@ class TokenCache:
     def __repr__(self) -> str:
         left = self._renew_at - self._clock()
         return f"TokenCache(cached={self._token is not None}, renews_in={left:.0f}s)"
-
-
-_loop_caches: weakref.WeakKeyDictionary[Any, dict[Hashable, TokenCache]] = weakref.WeakKeyDictionary()
-
-
-def token_cache(key: Hashable, clock: Callable[[], float] = time.monotonic) -> TokenCache:
-    """The token cache for one set of credentials: shared on a running event loop, else the caller's own.
-
-    In a triggerer, thousands of triggers of one connection share an access token: one token
-    exchange per renewal, not one per trigger, and one secret for Airflow's masker, whose pattern
-    is rebuilt on every new secret (10,000 tokens would make that rebuild, and every masked log
-    line, crawl). A sync hook (a worker) keeps its own cache, as before.
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return TokenCache(clock)
-    caches = _loop_caches.setdefault(loop, {})
-    if key not in caches:
-        caches[key] = TokenCache(clock)
-    return caches[key]
 
 
 def _mode(value: Any, login: str | None, secret: str | None, conn_id: str) -> str:

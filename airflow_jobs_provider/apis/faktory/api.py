@@ -25,11 +25,12 @@ from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from airflow_jobs_provider.apis.base import JobsApi, progress_value
+from airflow_jobs_provider.apis.base import JobsApi
 from airflow_jobs_provider.apis.faktory.job import checked_jid, pushed_at, work_unit
 from airflow_jobs_provider.apis.faktory.wire import Command, ProtocolError, Reply, ReplyKind
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import FAKTORY_DEFAULT_PORT, ApiSettings
+from airflow_jobs_provider.apis.values import progress_value
 from airflow_jobs_provider.exceptions import JobsApiError, JobsAuthError, JobsConfigError
 
 T = TypeVar("T")
@@ -102,16 +103,19 @@ def check_hello(reply: Reply, settings: ApiSettings) -> None:
     raise JobsApiError(f"Faktory at {settings.base_url} refused the handshake: {reply.text[:200]}")
 
 
-class FaktoryApi(JobsApi):
+class FaktoryApi(JobsApi[Command, Reply]):
     """Faktory Enterprise: push with ``custom.track = 1``, watch with ``TRACK GET``.
 
-    Operations are exchanges of Commands and Replies; their signatures say ``Any`` only so they can
-    stand in for the HTTP exchanges of ``JobsApi`` (the hook pairs them with the Faktory transport).
+    Operations are exchanges of Commands and Replies (the hook pairs them with the Faktory transport).
     """
 
     name = "faktory"
-    protocol = "faktory"
     states = STATES
+    can_list = False
+    cannot_list = (
+        "Faktory cannot list jobs: tracking answers for one jid at a time (TRACK GET). Keep the job_id "
+        "XCom of the task that pushed the job, or list jobs in the Faktory Web UI"
+    )
 
     def __init__(
         self,
@@ -126,20 +130,13 @@ class FaktoryApi(JobsApi):
         self._first_unknown: dict[str, float] = {}
 
     # -- operations
-    def start_job(self, spec: Mapping[str, Any]) -> Generator[Any, Any, Job]:
+    def start_job(self, spec: Mapping[str, Any]) -> FaktoryExchange[Job]:
         return (yield from self._push(spec))
 
-    def get_job(self, job_id: str) -> Generator[Any, Any, Job]:
+    def get_job(self, job_id: str) -> FaktoryExchange[Job]:
         return (yield from self._track(checked_jid(job_id)))
 
-    def list_jobs(self, filters: Mapping[str, Any]) -> Generator[Any, Any, list[Job]]:
-        raise JobsConfigError(
-            "Faktory cannot list jobs: tracking answers for one jid at a time (TRACK GET). Keep the job_id "
-            "XCom of the task that pushed the job, or list jobs in the Faktory Web UI"
-        )
-        yield  # unreachable; makes this an exchange like the others
-
-    def cancel_job(self, job_id: str) -> Generator[Any, Any, Job]:
+    def cancel_job(self, job_id: str) -> FaktoryExchange[Job]:
         job = yield from self._track(checked_jid(job_id))
         raise JobsApiError(
             f"Faktory cannot cancel job {job.job_id} ({job.describe()}): the Faktory protocol has no command that "
@@ -147,7 +144,7 @@ class FaktoryApi(JobsApi):
             "Retries or Scheduled in the Faktory Web UI"
         )
 
-    def probe(self) -> Generator[Any, Any, str]:
+    def probe(self) -> FaktoryExchange[str]:
         """The handshake (done by the transport), INFO, and a TRACK GET to be sure tracking exists."""
         info = self._json(self._checked((yield Command("INFO")), "INFO"), "INFO")
         self._tracking_reply((yield Command("TRACK GET", PROBE_JID)), PROBE_JID)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from airflow_jobs_provider.apis.base import MAX_JOB_ID_LENGTH
+from airflow_jobs_provider.apis.values import MAX_JOB_ID_LENGTH
 from airflow_jobs_provider.exceptions import InvalidJobIdError, JobsConfigError
 
 JOB_KEYS = ("jid", "jobtype", "args", "queue", "retry", "reserve_for", "at", "custom", "backtrace")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 CRLF = b"\r\n"
 MAX_LINE = 1 << 20
@@ -102,6 +102,13 @@ class Command:
     argument: str = ""
     replayable: bool = True
 
+    uncertain_advice: ClassVar[str] = (
+        "; not sent again, and the task is not retried, so that the job cannot run twice. Look the jid up "
+        "(JobsHook.get_job: any state but 'unknown' means it arrived, or the Faktory Web UI) before running the "
+        "task again"
+    )
+    unavailable_advice: ClassVar[str] = "Faktory is unreachable or overloaded, try again later"
+
     @classmethod
     def with_json(cls, verb: str, payload: Any, *, replayable: bool = True) -> Command:
         """JSON on one line: ``json.dumps`` escapes newlines, so a payload cannot end the command."""
@@ -120,6 +127,9 @@ class Command:
         except (ValueError, AttributeError):
             jid = None
         return f"{self.verb} {jid}" if isinstance(jid, str) else self.verb
+
+    def describe_at(self, address: str) -> str:
+        return f"{self.describe()} to Faktory at {address}"
 
     def json(self) -> Any:
         try:

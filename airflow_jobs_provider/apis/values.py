@@ -1,0 +1,77 @@
+"""Checks and readers for values that come from outside: ids that fill a URL, answers' fields and texts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from airflow_jobs_provider.exceptions import InvalidJobIdError, JobsConfigError
+
+MAX_JOB_ID_LENGTH = 512
+MAX_ERROR_TEXT = 500
+
+
+def quote_job_id(job_id: object) -> str:
+    """Check a job id and encode it as one path segment; it can never reach another endpoint."""
+    return quote_segment(job_id, "job id", InvalidJobIdError)
+
+
+def quote_segment(value: object, what: str, error: type[Exception] = JobsConfigError) -> str:
+    """Check a value that fills one path segment (a job id, a pipe name) and percent-encode it."""
+    if not isinstance(value, str):
+        raise error(
+            f"{what} must be a string, got {type(value).__name__} {value!r}: pass the id the start call "
+            "returned, e.g. \"{{ ti.xcom_pull(task_ids='start', key='job_id') }}\""
+        )
+    if not value.strip():
+        raise error(f"{what} is empty: the template rendered to nothing; check the XCom or dag_run.conf key it reads")
+    if value != value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise error(f"{what} {value[:80]!r} has surrounding whitespace or control characters: strip it before use")
+    if len(value) > MAX_JOB_ID_LENGTH:
+        raise error(
+            f"{what} is {len(value)} characters long (limit {MAX_JOB_ID_LENGTH}): "
+            "it is not an id; check what the template renders"
+        )
+    if set(value) == {"."}:
+        raise error(f"{what} {value!r} is a path step, not a name: pass the id the start call returned")
+    return quote(value, safe="")
+
+
+def dig(document: Any, dotted_path: str) -> Any:
+    """Follow 'a.b.0.c' through dicts and lists; None when any step is missing."""
+    current = document
+    for step in [part for part in dotted_path.split(".") if part]:
+        if isinstance(current, Mapping):
+            current = current.get(step)
+        elif isinstance(current, list) and step.lstrip("-").isdigit() and -len(current) <= int(step) < len(current):
+            current = current[int(step)]
+        else:
+            return None
+    return current
+
+
+def error_text(body: Any) -> str:
+    """The API's own error message, whatever its error shape, kept short."""
+    if isinstance(body, Mapping):
+        for key in ("error", "message", "detail", "title", "errors"):
+            value = body.get(key)
+            if value:
+                text = value if isinstance(value, str) else json.dumps(value)
+                return text[:MAX_ERROR_TEXT]
+        return json.dumps(body)[:MAX_ERROR_TEXT]
+    if isinstance(body, str):
+        return " ".join(body.split())[:MAX_ERROR_TEXT] or "(empty body)"
+    return "(empty body)" if body is None else str(body)[:MAX_ERROR_TEXT]
+
+
+def progress_value(value: Any) -> float | None:
+    """A percentage from whatever the API sends, or None when it sends nothing usable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(100.0, number))
