@@ -15,7 +15,12 @@ What differs, and where it is handled:
 - 3.2+: the connection form comes from ``conn-fields`` in provider info; before, from the hook's
   ``get_connection_form_widgets()`` / ``get_ui_field_behaviour()`` (hooks/jobs.py).
 - 3.0+: ``BaseHook.aget_connection`` resolves a connection without blocking the triggerer's loop;
-  on 2.11 the sync lookup runs in a worker thread instead (hooks/jobs.py).
+  on 2.11 the sync lookup runs in a worker thread instead (hooks/jobs.py, on ``AIRFLOW_V_3_0_PLUS``).
+- 3.0+: ``BaseEventTrigger`` (asset watchers); on 2.11 ``JobEventTrigger`` stands on ``BaseTrigger``
+  so that it still imports (triggers/jobs.py, on ``AIRFLOW_V_3_0_PLUS``).
+
+Where a feature is an object Airflow hands us (the task state store in the context), the code
+asks for the object itself rather than the version: that stays right on back-ported builds.
 """
 
 from __future__ import annotations

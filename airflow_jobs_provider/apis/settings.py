@@ -23,7 +23,7 @@ RETRY_EXTRAS = {
     "retry_initial_wait": "initial_wait",
     "retry_max_wait": "max_wait",
 }
-"""Connection extras that tune the RetryPolicy (retry.py) → the policy's field they set."""
+"""Connection extras that tune the RetryPolicy (hooks/retry.py) → the policy's field they set."""
 MAX_RETRY_ATTEMPTS = 100
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class ApiSettings:
         if not api:
             raise JobsConfigError(
                 f"connection {conn_id!r} does not say which API it speaks: set extra "
-                '{"api": "tinybird"} (or "rest")'
+                '{"api": "tinybird"} (or "keboola", "airbyte", "faktory", "rest")'
             )
         verify = _verify(extras.get("verify", True), conn_id)
         if verify is False:

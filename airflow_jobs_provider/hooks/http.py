@@ -1,6 +1,6 @@
 """Send a Request with requests (workers) or aiohttp (triggerer); failures become TransientError.
 
-Both drive the same sans-I/O exchanges (``apis.base.Exchange``) under the same RetryPolicy, and
+Both carry the same sans-I/O exchanges (``apis.exchange.Exchange``) under the one retry loop (hooks/retry.py), and
 read at most MAX_BODY_BYTES of an answer: a jobs API never sends that much, and a host that does
 (a misconfigured URL, a hostile server) must not exhaust the worker's or the triggerer's memory.
 """
@@ -79,7 +79,7 @@ class SyncTransport:
 class AsyncTransport:
     """One aiohttp.ClientSession for the transport's whole life (a trigger's life).
 
-    The session is leased from ``session_pool``: every transport on the loop with the same base
+    The session is leased from ``loop_shared``: every transport on the loop with the same base
     URL, TLS setting and timeout uses the same one, so 10,000 triggers share one keep-alive pool.
     """
 

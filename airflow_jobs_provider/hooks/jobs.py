@@ -25,7 +25,7 @@ from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 
 class SyncSender(Protocol):
-    """A sync transport: HTTP (hooks/transport.py) or Faktory's TCP protocol (hooks/faktory_transport.py)."""
+    """A sync transport: HTTP (hooks/http.py) or Faktory's TCP protocol (hooks/faktory.py)."""
 
     @property
     def session(self) -> Any: ...

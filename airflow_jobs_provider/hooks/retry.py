@@ -124,7 +124,7 @@ class RetryPolicy:
     """How many times and for how long a transient failure is retried.
 
     The defaults suit production; the connection extras ``retry_attempts``, ``retry_max_seconds``,
-    ``retry_initial_wait`` and ``retry_max_wait`` change them per connection (settings.py).
+    ``retry_initial_wait`` and ``retry_max_wait`` change them per connection (apis/settings.py).
     """
 
     max_attempts: int = 5

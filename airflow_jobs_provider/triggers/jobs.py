@@ -52,7 +52,7 @@ class JobStatusTrigger(BaseTrigger):
     :param status_overrides: raw state → canonical state for this task.
     :param cancel_on_kill: cancel the job when a user kills the deferred task (Airflow 3.3+).
     :param deadline_source: which of the task's limits ``deadline`` is (``timeout`` or
-        ``execution_timeout``, see deadline.py); the timeout event carries it back to the task.
+        ``execution_timeout``, see tasks/deadline.py); the timeout event carries it back to the task.
     """
 
     def __init__(

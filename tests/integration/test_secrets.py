@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_jobs_provider.hooks import faktory_transport
+from airflow_jobs_provider.hooks import faktory as faktory_transport
 from airflow_jobs_provider.hooks import jobs as hooks_module
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger

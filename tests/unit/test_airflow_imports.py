@@ -58,6 +58,7 @@ def test_airflow_is_imported_through_common_compat(path):
     ]
     assert not wrong, (
         "import these through airflow.providers.common.compat.sdk (e.g. `from airflow.providers.common.compat.sdk"
-        " import DAG`), which works on Airflow 2.11 and 3.x; version checks go in airflow_jobs_provider/version_compat.py:\n"
+        " import DAG`), which works on Airflow 2.11 and 3.x; version checks go in "
+        "airflow_jobs_provider/version_compat.py:\n"
         + "\n".join(wrong)
     )

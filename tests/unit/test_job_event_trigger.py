@@ -114,7 +114,8 @@ def test_match_reads_dotted_payload_paths_and_lists_of_values():
 
 
 def test_an_api_without_a_job_list_is_refused_with_the_way_out():
-    refuse_unlistable(TinybirdApi(ApiSettings("jobs_default", "tinybird", "https://api.tinybird.co")), "jobs_default")  # fine
+    tinybird = TinybirdApi(ApiSettings("jobs_default", "tinybird", "https://api.tinybird.co"))
+    refuse_unlistable(tinybird, "jobs_default")  # fine
 
     with pytest.raises(JobsConfigError, match="'jobs_faktory': the faktory API has no job list") as error:
         refuse_unlistable(FaktoryApi(ApiSettings("jobs_faktory", "faktory", "tcp://faktory:7419")), "jobs_faktory")

@@ -2,7 +2,7 @@
 
 The connection's host is the API's base URL, as for Airbyte's own SDK and Airflow provider:
 ``https://api.airbyte.com/v1`` (Cloud) or ``http://HOST:8000/api/public/v1`` (self-managed).
-Auth is one of four modes (see ``airbyte_auth``); with client credentials every exchange first
+Auth is one of four modes (see ``auth``); with client credentials every exchange first
 yields the token request when no fresh access token is cached, and a 401 on a cached token
 renews it once and repeats the call. Errors are problem+json (``title``, ``detail``).
 

@@ -1,7 +1,7 @@
 """Faktory Enterprise job tracking, over the Faktory Work Protocol: PUSH a tracked job, then TRACK GET it.
 
 Faktory has no HTTP API for job state, so the operations here yield ``Command``s and receive
-``Reply``s (apis/faktory_wire.py) instead of Requests and Responses; hooks/faktory_transport.py
+``Reply``s (apis/faktory/wire.py) instead of Requests and Responses; hooks/faktory.py
 sends them over one TCP (or TLS) connection, sync or asyncio. The handshake needs the server's
 HI salt, so the transport runs it on connect, with ``hello_command`` and ``check_hello`` from here.
 
@@ -62,7 +62,7 @@ def password_hash(password: str, salt: str, iterations: int) -> str:
 
 
 def address(base_url: str) -> tuple[str, int, bool]:
-    """(host, port, tls) of a ``tcp://`` or ``tcp+tls://`` URL built by settings.py."""
+    """(host, port, tls) of a ``tcp://`` or ``tcp+tls://`` URL built by apis/settings.py."""
     parts = urlsplit(base_url)
     return parts.hostname or "", parts.port or FAKTORY_DEFAULT_PORT, parts.scheme == "tcp+tls"
 

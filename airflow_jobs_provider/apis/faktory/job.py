@@ -1,7 +1,7 @@
 """The job a Faktory push sends: the operator's ``job`` dict checked and completed, and its jid.
 
 Jids this provider makes carry their push time (``airflow-<ms>-<16 hex>``), so any later watcher,
-in any process, knows how long an ``unknown`` job has been around (see apis/faktory.py).
+in any process, knows how long an ``unknown`` job has been around (see apis/faktory/api.py).
 """
 
 from __future__ import annotations
