@@ -1,5 +1,6 @@
 # make demo  - run the example DAGs against the embedded emulator (bootstraps .venv)
-# make test  - lint, type-check, then run the whole test suite on Airflow 3.3 (.venv) and 2.11 (.venv-airflow2)
+# make test  - lint, type-check, build the docs, then run the whole test suite on Airflow 3.3 (.venv) and 2.11 (.venv-airflow2)
+# make docs  - build the documentation site (docs/, mkdocs.yml) in strict mode into site/
 # make test-e2e - the end-to-end suite against a live Airflow 3.3 deployment (about 3 minutes)
 # make soak  - only the soak (1,000 jobs through injected faults; also part of make test), prints its report
 # make bench - triggerer scale: 100 to 10,000 watches, ours against the peers (about 6 minutes; .venv-bench)
@@ -18,12 +19,12 @@ PYTEST := pytest -q -p no:cacheprovider
 VENV_BENCH := .venv-bench
 STAMP_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: demo test test-airflow3 test-airflow2 test-e2e soak bench lint emulator clean
+.PHONY: demo test test-airflow3 test-airflow2 test-e2e soak bench lint docs emulator clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e ".[test]" "apache-airflow==$(AIRFLOW_VERSION)"
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e ".[test,docs]" "apache-airflow==$(AIRFLOW_VERSION)"
 	touch $(STAMP)
 
 $(STAMP2): pyproject.toml Makefile
@@ -39,7 +40,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint test-airflow3 test-airflow2
+test: lint docs test-airflow3 test-airflow2
+
+# Strict: a broken link, a missing page or a dead anchor fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 test-airflow3: $(STAMP)
 	$(BIN)/$(PYTEST) tests
@@ -69,4 +74,4 @@ emulator: $(STAMP)
 	$(BIN)/jobs-emulator --port 8080
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .venv-tinybird .venv-pyfaktory .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) site .venv-tinybird .venv-pyfaktory .pytest_cache .mypy_cache .ruff_cache
