@@ -31,7 +31,10 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-jobs-provider",
         "name": "Jobs API",
-        "description": "Start background jobs on jobs HTTP APIs and watch them to the end.",
+        "description": (
+            "Start background jobs on Tinybird, Keboola, Airbyte, Faktory and any REST jobs API, "
+            "and watch them to the end."
+        ),
         "versions": ["0.1.0"],
         "integrations": [
             {
