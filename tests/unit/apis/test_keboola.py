@@ -20,8 +20,7 @@ from airflow_jobs_provider.exceptions import (
 )
 from airflow_jobs_provider.settings import ApiSettings
 from airflow_jobs_provider.status import JobStatus
-
-from .conftest import TOKEN
+from tests.support.api_settings import TOKEN
 
 QUEUE_URL = "https://queue.keboola.com"
 JOB_ID = "807932655"

@@ -12,8 +12,7 @@ from airflow_jobs_provider.apis import build_api
 from airflow_jobs_provider.apis.faktory import DEFAULT_UNKNOWN_GRACE, FaktoryApi, address
 from airflow_jobs_provider.exceptions import JobsConfigError
 from airflow_jobs_provider.settings import ApiSettings
-
-from .conftest import TOKEN
+from tests.support.api_settings import TOKEN
 
 
 def connection(extra: dict[str, Any] | None = None, **fields: Any) -> SimpleNamespace:

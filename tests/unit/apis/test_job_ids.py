@@ -10,8 +10,7 @@ import pytest
 
 from airflow_jobs_provider.apis.base import MAX_JOB_ID_LENGTH, Request, quote_job_id
 from airflow_jobs_provider.exceptions import InvalidJobIdError, JobsConfigError
-
-from .conftest import ACME_URL, TINYBIRD_URL
+from tests.support.api_settings import ACME_URL, TINYBIRD_URL
 
 
 @pytest.mark.parametrize(
