@@ -1,6 +1,6 @@
 """List requests per poll interval with many JobEventTrigger watchers on one job list.
 
-The watchers run in Airflow 3.3's own TriggerRunner (tests/integration/triggerer.py), against
+The watchers run in Airflow 3.3's own TriggerRunner (tests/support/triggerer.py), against
 the emulator over HTTP. Three set-ups of the same 50 watchers, one per Tinybird pipe:
 
 - ``shared``: ``filters={"kind": "copy"}`` with ``match={"pipe_name": ...}``. All watchers have
@@ -40,7 +40,7 @@ def measure(emulator: Any, watchers: int = 50, interval: float = 1.0, intervals:
 
 async def _requests_per_interval(emulator: Any, setup: str, watchers: int, interval: float, intervals: int) -> float:
     from airflow_jobs_provider.triggers.jobs import JobEventTrigger
-    from tests.integration.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
+    from tests.support.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
 
     def watcher(number: int) -> JobEventTrigger:
         pipe = f"pipe_{number:02d}"

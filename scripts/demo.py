@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from airflow_jobs_provider.emulator import DEFAULT_TOKEN, run_emulator  # noqa: E402
 from airflow_jobs_provider.emulator.connections import connection_env  # noqa: E402
 from airflow_jobs_provider.hooks.jobs import JobsHook  # noqa: E402
-from tests.integration.dagrun import run_dag  # noqa: E402 - the environment must be set first
+from tests.support.dagrun import run_dag  # noqa: E402 - the environment must be set first
 
 DAGS = [
     "example_tinybird_copy",

@@ -30,6 +30,8 @@ os.environ.update(
     }
 )
 
+pytest_plugins = ["tests.support.blocking_io"]  # the no_blocking_io fixture
+
 TOKEN = "test-token-8c1d"  # a recognisable secret: tests check it never leaks
 
 def connection_env(url: str, token: str = TOKEN, faktory_url: str | None = None) -> dict[str, str]:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import requests
 
-from tests.e2e.processes import wait_until
+from tests.support.polling import PollTimeout, poll_until
 
 FINISHED_RUN_STATES = frozenset({"success", "failed"})
 REQUEST_TIMEOUT = 30.0
@@ -61,12 +61,13 @@ class AirflowApi:
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 120) -> str:
         """The run's final state; fails with every task's state when it does not end in time."""
         try:
-            return wait_until(
-                f"run {dag_id}/{run_id} to finish",
+            return poll_until(
                 lambda: (state := self.run_state(dag_id, run_id)) in FINISHED_RUN_STATES and state,
-                timeout,
+                timeout=timeout,
+                interval=0.5,
+                what=f"run {dag_id}/{run_id} to finish",
             )
-        except TimeoutError as error:
+        except PollTimeout as error:
             raise AssertionError(f"{error}; tasks: {self.task_states(dag_id, run_id)}") from None
 
     def task_instances(self, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from airflow_jobs_provider.emulator.connections import connection_env
 from airflow_jobs_provider.emulator.control_client import EmulatorServer
 from tests.e2e.airflow_api import AirflowApi
-from tests.e2e.processes import Component, free_port, kill_leftovers, processes_of, wait_until
+from tests.e2e.processes import Component, free_port, kill_leftovers, processes_of
+from tests.support.polling import poll_until
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DAGS = Path(__file__).resolve().parent / "dags"
@@ -58,12 +59,12 @@ class Deployment:
         for name, argv in commands.items():
             self.components[name] = Component(name, argv, env, self.logs)
             self.components[name].start()
-        wait_until("the api-server to answer", self._api_ready, START_TIMEOUT, interval=1)
-        wait_until(
-            f"the DAGs {', '.join(dag_ids)} to be parsed",
+        poll_until(self._api_ready, timeout=START_TIMEOUT, interval=1, what="the api-server to answer")
+        poll_until(
             lambda: self._check_alive() or all(self.api.dag_is_loaded(dag_id) for dag_id in dag_ids),
-            START_TIMEOUT,
+            timeout=START_TIMEOUT,
             interval=1,
+            what=f"the DAGs {', '.join(dag_ids)} to be parsed",
         )
 
     def _migrate(self, airflow: list[str], env: dict[str, str]) -> None:
@@ -113,7 +114,7 @@ class Deployment:
             faktory = re.search(r"Faktory protocol on (tcp://\S+)", text)
             return {"http": http.group(1), "faktory": faktory.group(1)} if http and faktory else None
 
-        urls = wait_until("the emulator to listen", listening, 30, interval=0.1)
+        urls = poll_until(listening, timeout=30, interval=0.1, what="the emulator to listen")
         return EmulatorServer(urls["http"], TOKEN, faktory_url=urls["faktory"])
 
     def _airflow_env(self, emulator: EmulatorServer) -> dict[str, str]:

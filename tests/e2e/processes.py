@@ -13,14 +13,10 @@ import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import psutil
 
-T = TypeVar("T")
 STOP_GRACE = 10.0
 """Seconds a component gets to exit after SIGTERM before it is killed."""
 
@@ -117,19 +113,3 @@ def kill_leftovers(home: Path, timeout: float = STOP_GRACE) -> list[str]:
 def _gone() -> contextlib.suppress:
     """Ignore 'no such process': the process we meant to stop is already gone, which is the goal."""
     return contextlib.suppress(ProcessLookupError, psutil.NoSuchProcess, psutil.ZombieProcess)
-
-
-def wait_until(what: str, check: Callable[[], T], timeout: float, interval: float = 0.5) -> T:
-    """Call ``check`` until it returns something truthy; fail naming ``what`` after ``timeout`` s.
-
-    Waits are bounded by generous deadlines instead of fixed sleeps: a slow CI machine only
-    makes the test slower, never wrong.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        last = check()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what} (last: {str(last)[:300]})")
-        time.sleep(interval)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.deployment import Deployment
-from tests.e2e.processes import wait_until
+from tests.support.polling import poll_until
 
 FINAL_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 STEP_TIMEOUT = 120.0
@@ -23,7 +23,7 @@ def wait_for_task(live: Deployment, dag_id: str, run_id: str, task_id: str, stat
             raise AssertionError(f"{dag_id}/{run_id}/{task_id} ended {ti['state']} before reaching {state}")
         return None
 
-    return wait_until(f"{dag_id}/{run_id}/{task_id} to be {state}", reached, STEP_TIMEOUT)
+    return poll_until(reached, timeout=STEP_TIMEOUT, interval=0.5, what=f"{dag_id}/{run_id}/{task_id} to be {state}")
 
 
 def job_of(live: Deployment, dag_id: str, run_id: str, start: str = "start") -> dict[str, Any]:
@@ -40,8 +40,9 @@ def wait_until_polled(live: Deployment, dag_id: str, run_id: str, start: str = "
     Two polls mean the trigger runs in the triggerer, and the deferring try's worker has had
     a poll interval to exit.
     """
-    return wait_until(
-        f"the trigger of {dag_id}/{run_id} to poll its job",
+    return poll_until(
         lambda: (job := job_of(live, dag_id, run_id, start))["gets"] >= 3 and job,
-        STEP_TIMEOUT,
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what=f"the trigger of {dag_id}/{run_id} to poll its job",
     )

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.deployment import Deployment
-from tests.e2e.processes import wait_until
 from tests.e2e.scenario import STEP_TIMEOUT
+from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.e2e
 PRODUCER, CONSUMER = "example_event_producer", "example_event_consumer"
@@ -48,7 +48,7 @@ def wait_for_consumer_runs(deployment: Deployment, count: int) -> list[list[str]
         done = [run for run in runs if run["state"] == "success"]
         return reported_jobs(deployment) if len(done) >= count and len(done) == len(runs) else None
 
-    return wait_until(f"{count} finished {CONSUMER} runs", finished, STEP_TIMEOUT)
+    return poll_until(finished, timeout=STEP_TIMEOUT, interval=0.5, what=f"{count} finished {CONSUMER} runs")
 
 
 def committed_job_ids(deployment: Deployment) -> set[str]:
@@ -69,11 +69,21 @@ def watching(deployment: Deployment) -> Iterator[None]:
     assert deployment.emulator is not None
     deployment.emulator.reset()
     for dag_id in (PRODUCER, CONSUMER):
-        wait_until(f"{dag_id} to be parsed", lambda dag_id=dag_id: deployment.api.dag_is_loaded(dag_id), STEP_TIMEOUT)
+        poll_until(
+            lambda dag_id=dag_id: deployment.api.dag_is_loaded(dag_id),
+            timeout=STEP_TIMEOUT,
+            interval=0.5,
+            what=f"{dag_id} to be parsed",
+        )
     deployment.api.call("PATCH", f"/dags/{CONSUMER}", {"is_paused": False})
     file_token = deployment.api.call("GET", f"/dags/{CONSUMER}")["file_token"]
     deployment.api.call("PUT", f"/parseDagFile/{file_token}", ok=(201,))
-    wait_until("the consumer's watcher to poll the job list", lambda: list_polls(deployment) >= 2, REGISTER_TIMEOUT)
+    poll_until(
+        lambda: list_polls(deployment) >= 2,
+        timeout=REGISTER_TIMEOUT,
+        interval=0.5,
+        what="the consumer's watcher to poll the job list",
+    )
     yield
     deployment.api.call("PATCH", f"/dags/{CONSUMER}", {"is_paused": True})
 
@@ -104,7 +114,7 @@ def test_the_consumer_runs_once_per_finished_job(deployment, watching):
     assert sorted(job_id for report in reports for job_id in report) == sorted(started)
     assert all(len(report) == 1 for report in reports), f"one run per job: {reports}"
     polls = list_polls(deployment)
-    wait_until("three more polls", lambda: list_polls(deployment) >= polls + 3, STEP_TIMEOUT)
+    poll_until(lambda: list_polls(deployment) >= polls + 3, timeout=STEP_TIMEOUT, interval=0.5, what="three more polls")
     assert len(consumer_runs(deployment)) == before + 3, "no job is reported twice"
 
 
@@ -112,14 +122,20 @@ def test_a_triggerer_restart_neither_repeats_nor_misses_a_job(deployment, watchi
     before = len(consumer_runs(deployment))
     first, during_outage, after = start_copies(deployment, "copies-across-a-restart", durations=(3, 25, 60))
     wait_for_consumer_runs(deployment, before + 1)
-    wait_until("the first report to be committed", lambda: first in committed_job_ids(deployment), STEP_TIMEOUT)
+    poll_until(
+        lambda: first in committed_job_ids(deployment),
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what="the first report to be committed",
+    )
 
     deployment.components["triggerer"].kill_hard()
     assert deployment.emulator is not None
-    wait_until(
-        "the second copy to end while no triggerer runs",
+    poll_until(
         lambda: any(job["id"] == during_outage and job["raw_status"] == "done" for job in deployment.emulator.jobs()),
-        STEP_TIMEOUT,
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what="the second copy to end while no triggerer runs",
     )
     deployment.restart("triggerer")
 
@@ -127,5 +143,5 @@ def test_a_triggerer_restart_neither_repeats_nor_misses_a_job(deployment, watchi
     # The API lists runs in its own order, not by creation: compare as multisets (a duplicate still fails).
     assert sorted(job_id for report in reports for job_id in report) == sorted([first, during_outage, after])
     polls = list_polls(deployment)
-    wait_until("three more polls", lambda: list_polls(deployment) >= polls + 3, STEP_TIMEOUT)
+    poll_until(lambda: list_polls(deployment) >= polls + 3, timeout=STEP_TIMEOUT, interval=0.5, what="three more polls")
     assert len(consumer_runs(deployment)) == before + 3, "the job reported before the restart is not repeated"

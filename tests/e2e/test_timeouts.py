@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.deployment import Deployment
-from tests.e2e.processes import wait_until
 from tests.e2e.scenario import STEP_TIMEOUT, job_of
+from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.e2e
 DAGS = ("e2e_watch_times_out", "e2e_watch_times_out_cancels")
@@ -44,11 +44,12 @@ def test_by_default_the_job_keeps_running(deployment, runs):
 
 
 def test_cancel_on_timeout_cancels_the_job(deployment, runs):
-    job = wait_until(
-        "the timed-out job to be cancelled",
+    job = poll_until(
         lambda: (job := job_of(deployment, "e2e_watch_times_out_cancels", "timeout"))["raw_status"] == "cancelled"
         and job,
-        STEP_TIMEOUT,
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what="the timed-out job to be cancelled",
     )
     assert job["cancel_requested"]
     log = deployment.api.task_log("e2e_watch_times_out_cancels", "timeout", "watch")

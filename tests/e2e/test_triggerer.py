@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.deployment import Deployment
-from tests.e2e.processes import wait_until
 from tests.e2e.scenario import STEP_TIMEOUT, job_of, wait_for_task, wait_until_polled
+from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.e2e
 API_ERROR = "node lost during the outage (code 12)"
@@ -37,10 +37,11 @@ def kill_triggerer(deployment: Deployment) -> None:
 
 def wait_until_reported_dead(deployment: Deployment) -> None:
     """Wait until the killed triggerer's heartbeat is too old: then a new one may adopt its triggers."""
-    wait_until(
-        "the killed triggerer to be reported unhealthy",
+    poll_until(
         lambda: deployment.api.component_health("triggerer") == "unhealthy",
-        STEP_TIMEOUT,
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what="the killed triggerer to be reported unhealthy",
     )
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.deployment import Deployment
-from tests.e2e.processes import wait_until
 from tests.e2e.scenario import STEP_TIMEOUT, job_of, wait_for_task, wait_until_polled
+from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.e2e
 RUN = "mark-failed"
@@ -34,10 +34,11 @@ def marked(deployment: Deployment) -> dict[str, str]:
 
 
 def test_the_job_is_cancelled_through_on_kill(deployment, marked):
-    job = wait_until(
-        "the job of the killed task to be cancelled",
+    job = poll_until(
         lambda: (job := job_of(deployment, CANCELS, RUN))["raw_status"] == "cancelled" and job,
-        STEP_TIMEOUT,
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what="the job of the killed task to be cancelled",
     )
     assert job["id"] == marked[CANCELS]
     assert deployment.api.wait_for_run(CANCELS, RUN) == "failed"
@@ -48,7 +49,12 @@ def test_the_job_is_cancelled_through_on_kill(deployment, marked):
 
 def test_without_cancel_on_kill_the_job_keeps_running(deployment, marked):
     assert deployment.api.wait_for_run(KEEPS, RUN) == "failed"
-    wait_until("the triggerer to call on_kill", lambda: on_kill_called(deployment, KEEPS), STEP_TIMEOUT)
+    poll_until(
+        lambda: on_kill_called(deployment, KEEPS),
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what="the triggerer to call on_kill",
+    )
     job = job_of(deployment, KEEPS, RUN)
     assert not job["cancel_requested"]
     assert job["raw_status"] == "working"

@@ -14,8 +14,8 @@ import signal
 import pytest
 
 from tests.e2e.deployment import Deployment
-from tests.e2e.processes import wait_until
 from tests.e2e.scenario import STEP_TIMEOUT
+from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.e2e
 DAG_ID, RUN = "e2e_worker_death", "worker-death"
@@ -29,10 +29,11 @@ def test_the_retry_reconnects_to_the_job_the_dead_try_started(deployment: Deploy
     deployment.api.trigger(DAG_ID, RUN)
 
     pid_file = deployment.runtime / f"{DAG_ID}.{RUN}.1.pid"
-    (job,) = wait_until(
-        "the first try to poll the job it started",
+    (job,) = poll_until(
         lambda: pid_file.exists() and [job for job in emulator.jobs("tinybird") if job["gets"] >= 1],
-        STEP_TIMEOUT,
+        timeout=STEP_TIMEOUT,
+        interval=0.5,
+        what="the first try to poll the job it started",
     )
     os.kill(int(pid_file.read_text()), signal.SIGKILL)
 

@@ -8,8 +8,7 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer, run_emulator
-
-from .helpers import Acme, Tinybird
+from tests.support.emulator_http import Acme, Tinybird
 
 
 @pytest.fixture(scope="session")

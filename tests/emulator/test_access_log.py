@@ -8,8 +8,7 @@ import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer
 from airflow_jobs_provider.emulator.access_log import redacted_path
-
-from .helpers import Tinybird
+from tests.support.emulator_http import Tinybird
 
 
 def test_redaction_replaces_every_token_value_and_keeps_the_rest() -> None:

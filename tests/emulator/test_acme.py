@@ -8,8 +8,7 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-from .helpers import Acme
+from tests.support.emulator_http import Acme
 
 
 def test_missing_or_wrong_api_key_is_a_401(emulator: EmulatorServer, session: requests.Session) -> None:

@@ -14,8 +14,7 @@ import requests
 from airflow_jobs_provider.emulator import EmulatorServer
 from airflow_jobs_provider.emulator.airbyte_auth import BASIC_USER, CLIENT_ID, DEFAULT_LIFETIME
 from airflow_jobs_provider.emulator.airbyte_json import iso_duration
-
-from .helpers import wait_for
+from tests.support.polling import poll_until
 
 CONNECTION = "e735894a-e773-4938-969f-45f53957b75b"
 OTHER_CONNECTION = "0b5e7a40-3d6e-4f5a-9a8e-6f1f2b3c4d5e"
@@ -49,7 +48,7 @@ class Airbyte:
         return body
 
     def wait_status(self, job_id: int, *statuses: str, timeout: float = 5.0) -> dict[str, Any]:
-        return wait_for(lambda: self.job(job_id), lambda job: job["status"] in statuses, timeout=timeout,
+        return poll_until(lambda: self.job(job_id), lambda job: job["status"] in statuses, timeout=timeout,
                         what=f"{statuses}")
 
     def token(self, **fields: Any) -> requests.Response:
@@ -120,7 +119,7 @@ def test_access_tokens_expire_after_the_configured_lifetime(airbyte):
     body = airbyte.token(client_id=CLIENT_ID, client_secret=airbyte.emulator.token).json()
     assert body["expires_in"] == 0.3
     headers = {"Authorization": f"Bearer {body['access_token']}"}
-    expired = wait_for(lambda: airbyte.session.get(f"{airbyte.url}/jobs", headers=headers, timeout=10),
+    expired = poll_until(lambda: airbyte.session.get(f"{airbyte.url}/jobs", headers=headers, timeout=10),
                        lambda answer: answer.status_code != 200, what="the token to expire")
     assert "expired" in assert_problem(expired, 401, "invalid-api-key")["detail"]
     assert airbyte.tokens()["issued"] >= 1
@@ -199,7 +198,7 @@ def test_a_sync_runs_then_succeeds_with_rows_bytes_and_a_duration(airbyte):
 def test_a_failing_job_is_incomplete_while_airbyte_retries_then_failed(airbyte):
     job = airbyte.create(outcome="failed", queue_seconds=0, duration=0.8)
     seen = set()
-    wait_for(lambda: seen.add(airbyte.job(job["jobId"])["status"]) or seen, lambda s: "failed" in s,
+    poll_until(lambda: seen.add(airbyte.job(job["jobId"])["status"]) or seen, lambda s: "failed" in s,
              what="the job to fail")
     assert {"running", "incomplete", "failed"} <= seen
 

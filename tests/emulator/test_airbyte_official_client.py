@@ -17,8 +17,7 @@ from airbyte_api import AirbyteAPI, api, errors, models
 
 from airflow_jobs_provider.emulator import EmulatorServer, run_emulator
 from airflow_jobs_provider.emulator.airbyte_auth import BASIC_USER, CLIENT_ID
-
-from .helpers import wait_for
+from tests.support.polling import poll_until
 
 CONNECTION = "e735894a-e773-4938-969f-45f53957b75b"
 
@@ -74,7 +73,7 @@ def test_the_sdk_creates_reads_lists_and_cancels_a_job(emulator, auth):
         assert answer is not None
         return answer
 
-    running = wait_for(read, lambda found: found.status == models.JobStatusEnum.RUNNING, what="running")
+    running = poll_until(read, lambda found: found.status == models.JobStatusEnum.RUNNING, what="running")
     assert running.duration and running.duration.startswith("PT")
     assert running.rows_synced is not None and running.bytes_synced is not None
 

@@ -8,8 +8,7 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorControlError, EmulatorServer
-
-from .helpers import Tinybird
+from tests.support.emulator_http import Tinybird
 
 
 def test_scripts_apply_in_order_then_defaults_return(tinybird: Tinybird, emulator: EmulatorServer) -> None:

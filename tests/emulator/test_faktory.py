@@ -14,8 +14,8 @@ import pytest
 
 from airflow_jobs_provider.apis.faktory.wire import ReplyKind
 from airflow_jobs_provider.emulator import EmulatorControlError, EmulatorServer, run_emulator
-
-from .faktory_helpers import RawFaktory, connect, eventually, job
+from tests.support.polling import poll_until
+from tests.support.raw_faktory import RawFaktory, connect, job
 
 PASSWORD = "test-token"  # the emulator fixture's token is its Faktory password
 
@@ -79,7 +79,9 @@ def test_push_fetch_track_set_ack(emulator, faktory):
 def test_failures_show_failed_until_the_retries_are_used_up_then_dead(emulator, faktory):
     faktory.call("PUSH", job("job-00000002", retry=1))
     for attempt, expected in ((1, "failed"), (2, "dead")):
-        fetched = eventually(lambda: (reply := faktory.call("FETCH default")).kind is ReplyKind.BULK and reply.json())
+        fetched = poll_until(
+            lambda: (reply := faktory.call("FETCH default")).kind is ReplyKind.BULK and reply.json(), timeout=10.0
+        )
         assert fetched["jid"] == "job-00000002", attempt
         faktory.call("FAIL", {"jid": "job-00000002", "errtype": "Boom", "message": "no disk", "backtrace": []})
         assert state(faktory, "job-00000002") == expected
@@ -107,7 +109,7 @@ def test_tracking_records_expire_after_the_configured_time(emulator, faktory):
     faktory.call("FETCH default")
     faktory.call("ACK", {"jid": "job-00000005"})
     assert state(faktory, "job-00000005") == "success"
-    eventually(lambda: state(faktory, "job-00000005") == "unknown", timeout=5)
+    poll_until(lambda: state(faktory, "job-00000005") == "unknown", timeout=5)
     assert emulator.jobs("faktory")[0]["expired"] is True
 
 
@@ -150,9 +152,9 @@ def test_an_empty_fetch_waits_about_two_seconds_then_answers_null(faktory):
 def test_a_scripted_job_is_worked_by_the_built_in_worker_with_progress(emulator, faktory):
     emulator.script("faktory", outcome="succeeded", queue_seconds=0.1, duration=0.6, progress=[40, 80])
     faktory.call("PUSH", job("job-00000010"))
-    seen = eventually(lambda: (track := faktory.track("job-00000010")).get("percent") == 40 and track)
+    seen = poll_until(lambda: (track := faktory.track("job-00000010")).get("percent") == 40 and track, timeout=10.0)
     assert (seen["state"], seen["desc"]) == ("working", "step 1 of 2")
-    eventually(lambda: state(faktory, "job-00000010") == "success")
+    poll_until(lambda: state(faktory, "job-00000010") == "success", timeout=10.0)
 
 
 def test_a_scripted_failure_shows_failed_between_attempts_and_ends_dead(emulator, faktory):
@@ -166,7 +168,7 @@ def test_a_scripted_failure_shows_failed_between_attempts_and_ends_dead(emulator
             states.append(current)
         return current == "dead"
 
-    eventually(watched_to_the_end, timeout=10, interval=0.01)
+    poll_until(watched_to_the_end, timeout=10, interval=0.01)
     assert states.count("failed") == 2, states
     assert states[-1] == "dead"
 
@@ -174,7 +176,7 @@ def test_a_scripted_failure_shows_failed_between_attempts_and_ends_dead(emulator
 def test_a_scripted_raw_outcome_is_the_final_track_state(emulator, faktory):
     emulator.script("faktory", outcome="unknown", queue_seconds=0, duration=0)
     faktory.call("PUSH", job("job-00000012"))
-    eventually(lambda: state(faktory, "job-00000012") == "unknown")
+    poll_until(lambda: state(faktory, "job-00000012") == "unknown", timeout=10.0)
 
 
 def test_an_unscripted_job_waits_for_a_real_worker(faktory):

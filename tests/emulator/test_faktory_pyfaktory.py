@@ -18,14 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
-from tests.airflow_versions import once_on_airflow_3
+from tests.support.airflow_versions import once_on_airflow_3
 
 pytestmark = once_on_airflow_3
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-pyfaktory"
 READY = VENV / ".ready"
-CHECK = Path(__file__).with_name("pyfaktory_check.py")
+CHECK = Path(__file__).parent / "client_checks" / "pyfaktory_check.py"  # run by the pyfaktory venv
 PACKAGE = "pyfaktory==0.2.13"
 UNREACHABLE = re.compile(
     r"NewConnectionError|Max retries exceeded|Temporary failure in name resolution|Network is unreachable"

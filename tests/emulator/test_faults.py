@@ -14,9 +14,9 @@ import requests
 
 from airflow_jobs_provider.emulator import EmulatorControlError, EmulatorServer
 from airflow_jobs_provider.emulator.faults import FaultRule, draw
-
-from .faktory_helpers import connect, job
-from .helpers import Tinybird, wait_for
+from tests.support.emulator_http import Tinybird
+from tests.support.polling import poll_until
+from tests.support.raw_faktory import connect, job
 
 PASSWORD = "test-token"
 
@@ -109,7 +109,7 @@ def test_a_stall_outlasts_the_client_timeout_after_the_job_exists(
 
     (created,) = emulator.jobs("tinybird")
     assert created["kind"] == "copy"
-    (entry,) = wait_for(emulator.requests, bool, what="the stalled request to end")  # logged when it ends
+    (entry,) = poll_until(emulator.requests, bool, what="the stalled request to end")  # logged when it ends
     assert (entry["fault"], entry["status"]) == ("stall", 0)
 
 

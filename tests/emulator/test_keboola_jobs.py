@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-from .helpers import wait_for
+from tests.support.polling import poll_until
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 ERROR_KEYS = {"error", "code", "status", "exceptionId", "context"}
@@ -41,7 +40,7 @@ class Keboola:
         return self.session.post(f"{self.url}/jobs/{job_id}/kill")
 
     def wait_status(self, job_id: str, *statuses: str, timeout: float = 5.0) -> dict[str, Any]:
-        return wait_for(
+        return poll_until(
             lambda: self.job(job_id), lambda job: job["status"] in statuses, timeout=timeout, what=f"{statuses}"
         )
 

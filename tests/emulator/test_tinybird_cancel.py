@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-from .helpers import Tinybird, wait_for
+from tests.support.emulator_http import Tinybird
+from tests.support.polling import poll_until
 
 DOC = "https://docs.tinybird.co/api-reference/jobs-api.html#post--v0-jobs-(.+)-cancel"
 
@@ -44,7 +44,7 @@ def test_working_copy_is_not_cancellable(tinybird: Tinybird, emulator: EmulatorS
 def test_finished_job_is_not_cancellable(tinybird: Tinybird, emulator: EmulatorServer) -> None:
     emulator.script("tinybird", queue_seconds=0, duration=0)
     job_id = tinybird.populate()["id"]
-    wait_for(lambda: tinybird.job(job_id)["status"], lambda status: status == "done")
+    poll_until(lambda: tinybird.job(job_id)["status"], lambda status: status == "done")
     status, body = _cancel(tinybird, job_id)
     assert (status, body["error"]) == (400, "Job is not in cancellable status")
 

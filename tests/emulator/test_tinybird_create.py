@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-from .helpers import Tinybird
+from tests.support.emulator_http import Tinybird
 
 CREATIONS = [
     ("/v0/pipes/sales/copy", {"_mode": "replace", "day": "2024-01-01"}, "copy"),

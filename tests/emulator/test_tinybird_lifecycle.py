@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-from .helpers import Tinybird, wait_for
+from tests.support.emulator_http import Tinybird
+from tests.support.polling import poll_until
 
 
 def test_job_waits_works_and_finishes_done(tinybird: Tinybird, emulator: EmulatorServer) -> None:
@@ -30,7 +30,7 @@ def test_progress_moves_through_the_scripted_steps(tinybird: Tinybird, emulator:
         seen.append(float(job["progress_percentage"]))  # type: ignore[arg-type]
         return job
 
-    wait_for(poll, lambda job: job["status"] == "done")
+    poll_until(poll, lambda job: job["status"] == "done")
     steps = list(dict.fromkeys(seen))  # distinct values, in the order seen
     assert steps == [10.0, 50.0, 90.0, 100.0]
 

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-from .helpers import Tinybird
+from tests.support.emulator_http import Tinybird
 
 
 def _ids(tinybird: Tinybird, path: str = "/v0/jobs", **params: str) -> list[str]:

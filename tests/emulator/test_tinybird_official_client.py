@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
-from tests.airflow_versions import once_on_airflow_3
+from tests.support.airflow_versions import once_on_airflow_3
 
 pytestmark = once_on_airflow_3
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-tinybird"
 READY = VENV / ".ready"
-CHECK = Path(__file__).with_name("tinybird_client_check.py")
+CHECK = Path(__file__).parent / "client_checks" / "tinybird_client_check.py"  # run by the tinybird client venv
 # Installed without dependencies: only what tinybird.tb.client imports.
 INSTALLS = (["--no-deps", "tinybird"], ["requests", "click"])
 UNREACHABLE = re.compile(

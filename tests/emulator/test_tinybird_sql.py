@@ -6,8 +6,7 @@ import json
 from typing import Any
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-from .helpers import Tinybird
+from tests.support.emulator_http import Tinybird
 
 
 def _sql(tinybird: Tinybird, sql: str) -> dict[str, Any]:

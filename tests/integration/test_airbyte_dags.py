@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
-from tests.integration.dagrun import run_dag
+from tests.support.dagrun import run_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

@@ -7,8 +7,7 @@ access tokens that expire while a deferrable watch runs, and a revoked token ren
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,8 @@ from airflow_jobs_provider.exceptions import JobNotFoundError, JobsAuthError
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
-from tests.integration.test_trigger import rebuilt
+from tests.support.polling import poll_until
+from tests.support.trigger_store import rebuilt
 
 CONNECTION = "e735894a-e773-4938-969f-45f53957b75b"
 SYNC = {"connectionId": CONNECTION, "jobType": "sync"}
@@ -53,16 +53,6 @@ def token_control(emulator: Any, **change: Any) -> dict[str, Any]:
     return body
 
 
-def wait_until(read: Callable[[], Job], done: Callable[[Job], bool], timeout: float = 10.0) -> Job:
-    deadline = time.monotonic() + timeout
-    job = read()
-    while not done(job):
-        assert time.monotonic() < deadline, f"timed out; last seen {job.describe()}"
-        time.sleep(0.05)
-        job = read()
-    return job
-
-
 def token_calls(emulator: Any) -> int:
     return sum(1 for entry in emulator.requests() if entry["path"] == TOKEN_PATH)
 
@@ -76,7 +66,14 @@ def test_sync_hook_runs_lists_and_cancels_jobs_in_every_auth_mode(airbyte, mode)
     started = hook.start_job(SYNC)
     assert (started.status, started.raw_status) == (JobStatus.PENDING, "pending")
     assert started.url == f"{airbyte.url}/v1/jobs/{started.job_id}"
-    done = wait_until(lambda: hook.get_job(started.job_id), lambda job: job.status.is_terminal)
+    done = poll_until(
+        lambda: hook.get_job(started.job_id),
+        lambda job: job.status.is_terminal,
+        timeout=10.0,
+        interval=0.05,
+        what="the job to end",
+        describe=Job.describe,
+    )
     assert done.status is JobStatus.SUCCEEDED
     assert done.payload["rowsSynced"] > 0 and done.payload["duration"].startswith("PT")
     assert hook.get_job(int(started.job_id)) == done, "the Airbyte provider's int job ids work as they are"
@@ -121,10 +118,7 @@ def test_access_tokens_are_registered_with_the_secrets_masker(airbyte, mocker):
     token_control(airbyte, lifetime=0.3)
     hook = JobsHook("jobs_airbyte")
     job = hook.start_job(SYNC)
-    deadline = time.monotonic() + 5
-    while hook.api.tokens.current() is not None:  # wait until the token is due for renewal
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    poll_until(hook.api.tokens.current, lambda token: token is None, what="the token to be due for renewal")
     hook.get_job(job.job_id)
 
     assert TOKEN in masked, "the client secret (the connection's password)"

@@ -31,8 +31,8 @@ from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
 from tests.conftest import TOKEN
-from tests.integration.jobs import start_tinybird_job
-from tests.integration.odd_api import OddApi, odd_api
+from tests.support.jobs import start_tinybird_job
+from tests.support.odd_api import OddApi, odd_api
 
 FAST = {"retry_attempts": 2, "retry_initial_wait": 0.01, "retry_max_wait": 0.02}
 

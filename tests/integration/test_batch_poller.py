@@ -21,7 +21,7 @@ from airflow_jobs_provider.hooks.loop_shared import open_sessions
 from airflow_jobs_provider.triggers.batch_poller import running_pollers
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
-from tests.integration.test_trigger import rebuilt
+from tests.support.trigger_store import rebuilt
 
 CONN_ID = "jobs_keboola"
 SPEC = {"component": "keboola.ex-db-snowflake", "config": "554424643"}

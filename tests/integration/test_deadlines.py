@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.integration.dagrun import run_dag
-from tests.integration.jobs import jobs_on, start_tinybird_job
+from tests.support.dagrun import run_dag
+from tests.support.jobs import jobs_on, start_tinybird_job
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 LONG = {"outcome": "succeeded", "queue_seconds": 30}  # a Tinybird job that waits: it can be cancelled

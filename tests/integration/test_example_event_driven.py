@@ -14,10 +14,11 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from tests.integration.dagrun import run_dag
-from tests.integration.events import PROFILES, more_polls, needs_asset_state_store, wait_for
-from tests.integration.jobs import jobs_on
-from tests.integration.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
+from tests.support.dagrun import run_dag
+from tests.support.events import PROFILES, WAIT_TIMEOUT, more_polls, needs_asset_state_store
+from tests.support.jobs import jobs_on
+from tests.support.polling import apoll_until
+from tests.support.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
 
 pytestmark = [pytest.mark.usefixtures("airflow_db"), needs_asset_state_store]
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_event_driven.py"
@@ -40,7 +41,7 @@ async def test_the_consumer_gets_one_event_per_copy_job_the_producer_started(liv
     with supervisor_comms(supervisor):
         async with running_triggerer() as triggerer:  # the consumer DAG is unpaused: its watcher starts
             await triggerer.add(1, watcher.trigger, {asset.name: asset.uri})
-            await wait_for("the watcher's baseline", lambda: supervisor.state)
+            await apoll_until(lambda: supervisor.state, timeout=WAIT_TIMEOUT, what="the watcher's baseline")
 
     live.script("tinybird", duration=0.5, queue_seconds=0.1, times=3)
     live.script("tinybird", outcome="failed", duration=0.5, queue_seconds=0.1)
@@ -50,7 +51,7 @@ async def test_the_consumer_gets_one_event_per_copy_job_the_producer_started(liv
     with supervisor_comms(supervisor):
         async with running_triggerer() as triggerer:
             await triggerer.add(1, watcher.trigger, {asset.name: asset.uri})
-            await wait_for("three events", lambda: len(triggerer.events_so_far()) >= 3)
+            await apoll_until(lambda: len(triggerer.events_so_far()) >= 3, timeout=WAIT_TIMEOUT, what="three events")
             await more_polls(live, profile, 2)
             events = triggerer.take_events()
 

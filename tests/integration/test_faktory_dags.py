@@ -9,7 +9,7 @@ import pytest
 
 from airflow_jobs_provider.emulator.connections import FAKTORY_UNKNOWN_GRACE
 from airflow_jobs_provider.hooks.jobs import JobsHook
-from tests.integration.dagrun import run_dag
+from tests.support.dagrun import run_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.hooks.retry import RetryPolicy
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from tests.conftest import TOKEN
+from tests.support.polling import poll_until
 
 FAST_RETRIES = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05)
 
@@ -33,11 +33,9 @@ def hook() -> JobsHook:
 
 
 def wait_until_done(jobs: JobsHook, jid: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (job := jobs.get_job(jid)).status.is_terminal:
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
-    return job
+    return poll_until(
+        lambda: jobs.get_job(jid), lambda job: job.status.is_terminal, timeout=timeout, interval=0.05, what="the job"
+    )
 
 
 def peers(live: Any, jid: str) -> set[str]:

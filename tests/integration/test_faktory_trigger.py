@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import select
 import socket
 import time
 from typing import Any
 
 import pytest
-import requests
 
 from airflow_jobs_provider.exceptions import JobsApiError
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
-from tests.integration.test_trigger import first_event, forbid_sync_connection_lookup_on_the_loop, rebuilt
+from tests.support.trigger_store import first_event, rebuilt
 
 
 def push(live: Any, outcome: str, retry: int = 1, **script: Any) -> str:
@@ -96,30 +93,11 @@ async def test_on_kill_cannot_stop_the_job_and_says_why(live):
     assert event["status"] == "success", "the job was left alone"
 
 
-async def test_no_blocking_io_on_the_event_loop(live, mocker):
+async def test_no_blocking_io_on_the_event_loop(live, no_blocking_io):
     """Sockets, select, time.sleep, requests and the sync connection lookup are forbidden inside the loop."""
     jid = push(live, "succeeded", duration=0.5, progress=[50])
-    forbidden = AssertionError("blocking call on the triggerer's event loop")
-    for target, name in (
-        (socket, "create_connection"),
-        (select, "select"),
-        (time, "sleep"),
-        (requests.Session, "request"),
-    ):
-        mocker.patch.object(target, name, side_effect=forbidden)
-    forbid_sync_connection_lookup_on_the_loop(mocker)
-    loop = asyncio.get_running_loop()
-    loop.set_debug(True)
-    loop.slow_callback_duration = 0.1
-    slow: list[str] = []
-    handler = logging.Handler()
-    handler.emit = lambda record: slow.append(record.getMessage())  # type: ignore[method-assign]
-    logging.getLogger("asyncio").addHandler(handler)
-    try:
+    with no_blocking_io((socket, "create_connection"), (select, "select")) as slow:
         event = await first_event(trigger(jid))
-    finally:
-        logging.getLogger("asyncio").removeHandler(handler)
-        loop.set_debug(False)
 
     assert event["status"] == "success"
     assert not [line for line in slow if "took" in line], slow

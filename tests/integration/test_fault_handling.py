@@ -13,8 +13,8 @@ import pytest
 from airflow_jobs_provider.exceptions import JobStartUncertainError, JobsUnavailableError
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from tests.conftest import TOKEN
-from tests.emulator.helpers import wait_for
-from tests.integration.jobs import start_tinybird_job
+from tests.support.jobs import start_tinybird_job
+from tests.support.polling import poll_until
 
 CONN = "jobs_faulty"
 ATTEMPTS = 2
@@ -42,7 +42,7 @@ def call(way: str, method: str, *args: Any) -> Any:
 
 def attempts(live: Any, method: str, expected: int) -> list[dict[str, Any]]:
     """The logged requests of ``method``, once ``expected`` are logged: a stalled one is logged when it ends."""
-    return wait_for(
+    return poll_until(
         lambda: [entry for entry in live.requests() if entry["method"] == method],
         lambda entries: len(entries) >= expected,
         timeout=5,

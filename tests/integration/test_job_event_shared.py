@@ -16,8 +16,9 @@ import pytest
 
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
 from benchmarks.event_watchers import measure
-from tests.integration.events import PROFILES, list_polls, needs_asset_state_store, start_job, wait_for
-from tests.integration.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
+from tests.support.events import PROFILES, WAIT_TIMEOUT, list_polls, needs_asset_state_store, start_job
+from tests.support.polling import apoll_until
+from tests.support.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
 
 pytestmark = needs_asset_state_store
 WATCHERS = 50
@@ -41,14 +42,18 @@ async def test_fifty_watchers_poll_once_per_interval_and_each_fires_for_its_own_
             match = {"pipe_name": pipe(number)}
             watcher = JobEventTrigger(filters={"kind": "copy"}, match=match, poll_interval=INTERVAL)
             await triggerer.add(number + 1, watcher, {pipe(number): pipe(number)})
-        await wait_for("every watcher's baseline", lambda: len(supervisor.state) == WATCHERS)
+        await apoll_until(
+            lambda: len(supervisor.state) == WATCHERS, timeout=WAIT_TIMEOUT, what="every watcher's baseline"
+        )
         polls, started = list_polls(live, profile), time.monotonic()
 
         jobs = {}
         for number in range(WATCHERS):
             jobs[number + 1] = await start_job(live, profile, {"kind": "copy", "pipe": pipe(number)})
         failed = await start_job(live, profile, {"kind": "copy", "pipe": pipe(1)}, outcome="failed")
-        await wait_for("one event per watcher", lambda: len(triggerer.events_so_far()) >= WATCHERS)
+        await apoll_until(
+            lambda: len(triggerer.events_so_far()) >= WATCHERS, timeout=WAIT_TIMEOUT, what="one event per watcher"
+        )
         await asyncio.sleep(3 * INTERVAL)  # three more polls: nothing else fires
         intervals = (time.monotonic() - started) / INTERVAL
         requests = list_polls(live, profile) - polls
@@ -74,7 +79,7 @@ async def test_watchers_with_different_filters_or_intervals_do_not_share(live, s
     async with running_triggerer() as triggerer:
         for number, watcher in enumerate(watchers, start=1):
             await triggerer.add(number, watcher, {f"asset_{number}": f"asset_{number}"})
-        await wait_for("every baseline", lambda: len(supervisor.state) == len(watchers))
+        await apoll_until(lambda: len(supervisor.state) == len(watchers), timeout=WAIT_TIMEOUT, what="every baseline")
         polls, started = list_polls(live, profile), time.monotonic()
         await asyncio.sleep(6 * INTERVAL)
         intervals = (time.monotonic() - started) / INTERVAL

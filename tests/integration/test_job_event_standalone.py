@@ -12,8 +12,9 @@ from typing import Any
 
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
-from tests.integration.events import PROFILES, more_polls, run_job, wait_for
-from tests.integration.test_trigger import rebuilt
+from tests.support.events import PROFILES, WAIT_TIMEOUT, more_polls, run_job
+from tests.support.polling import apoll_until
+from tests.support.trigger_store import rebuilt
 
 
 @contextlib.asynccontextmanager
@@ -43,7 +44,7 @@ async def test_run_polls_alone_and_keeps_the_cursor_in_memory(live, capsys):
     async with running(trigger) as events:
         await more_polls(live, profile, 1)
         new = await run_job(live, profile, profile.target)
-        await wait_for("the new job", lambda: events)
+        await apoll_until(lambda: events, timeout=WAIT_TIMEOUT, what="the new job")
         await more_polls(live, profile, 3)
         reported = [payload["job_id"] for payload in events]
 
@@ -62,7 +63,7 @@ async def test_without_a_store_a_restart_starts_a_new_baseline(live):
     async with running(trigger) as events:
         await more_polls(live, profile, 3)
         later = await run_job(live, profile, profile.target)
-        await wait_for("the job after the restart", lambda: events)
+        await apoll_until(lambda: events, timeout=WAIT_TIMEOUT, what="the job after the restart")
         await more_polls(live, profile, 2)
 
     assert [payload["job_id"] for payload in events] == [later]
@@ -80,7 +81,7 @@ async def test_airbyte_is_polled_newest_first_so_new_jobs_show_past_the_first_pa
     async with running(trigger) as events:
         await more_polls(live, profile, 1)
         new = await run_job(live, profile, profile.target)
-        await wait_for("the 22nd job", lambda: events)
+        await apoll_until(lambda: events, timeout=WAIT_TIMEOUT, what="the 22nd job")
 
     assert [payload["job_id"] for payload in events] == [new]
     (poll, *_) = [entry["path"] for entry in live.requests() if entry["path"].startswith("/v1/jobs?")]

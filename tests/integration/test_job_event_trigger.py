@@ -1,7 +1,7 @@
 """JobEventTrigger as the triggerer runs it, against the emulator over HTTP, for every API with a job list.
 
 Airflow's own TriggerRunner rebuilds each watcher from its stored kwargs, injects the asset
-state store and runs it through a shared stream (tests/integration/triggerer.py). The store's
+state store and runs it through a shared stream (tests/support/triggerer.py). The store's
 values live in a dict that outlives each runner, as the metadata database outlives a triggerer.
 """
 
@@ -13,16 +13,17 @@ from typing import Any
 import pytest
 
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
-from tests.integration.events import (
+from tests.support.events import (
     PROFILES,
+    WAIT_TIMEOUT,
     more_polls,
     needs_asset_state_store,
     run_job,
     start_job,
     wait_ended,
-    wait_for,
 )
-from tests.integration.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
+from tests.support.polling import apoll_until
+from tests.support.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
 
 pytestmark = needs_asset_state_store
 ASSET = "watched_jobs"
@@ -64,7 +65,9 @@ async def test_fires_once_per_finished_job_and_ignores_other_jobs(live, supervis
     trigger = watcher(api)
     async with running_triggerer() as triggerer:
         await triggerer.add(1, trigger, {ASSET: ASSET})
-        await wait_for("the baseline in the store", lambda: before in done_ids(supervisor, trigger))
+        await apoll_until(
+            lambda: before in done_ids(supervisor, trigger), timeout=WAIT_TIMEOUT, what="the baseline in the store"
+        )
 
         first = await run_job(live, profile, profile.target)
         failed = await run_job(live, profile, profile.target, outcome="failed")
@@ -89,9 +92,11 @@ async def test_restart_reports_jobs_that_ended_while_down_without_repeating_any(
     trigger = watcher(api)
     async with running_triggerer() as first_triggerer:
         await first_triggerer.add(1, trigger, {ASSET: ASSET})
-        await wait_for("the baseline", lambda: stored(supervisor, trigger))
+        await apoll_until(lambda: stored(supervisor, trigger), timeout=WAIT_TIMEOUT, what="the baseline")
         reported = await run_job(live, profile, profile.target)
-        await wait_for("the report to be committed", lambda: reported in done_ids(supervisor, trigger))
+        await apoll_until(
+            lambda: reported in done_ids(supervisor, trigger), timeout=WAIT_TIMEOUT, what="the report to be committed"
+        )
         before_restart = first_triggerer.take_events()
     assert fired(before_restart) == [reported]
 
@@ -99,9 +104,13 @@ async def test_restart_reports_jobs_that_ended_while_down_without_repeating_any(
 
     async with running_triggerer() as second_triggerer:
         await second_triggerer.add(1, trigger, {ASSET: ASSET})
-        await wait_for("the job that ended during the outage", second_triggerer.events_so_far)
+        await apoll_until(
+            second_triggerer.events_so_far, timeout=WAIT_TIMEOUT, what="the job that ended during the outage"
+        )
         after_restart = await run_job(live, profile, profile.target)
-        await wait_for("the job after the restart", lambda: len(second_triggerer.events_so_far()) >= 2)
+        await apoll_until(
+            lambda: len(second_triggerer.events_so_far()) >= 2, timeout=WAIT_TIMEOUT, what="the job after the restart"
+        )
         await more_polls(live, profile, 3)
         events = second_triggerer.take_events()
 
@@ -113,9 +122,13 @@ async def test_a_job_seen_running_fires_once_when_it_ends(live, supervisor, quic
     trigger = watcher("tinybird")
     async with running_triggerer() as triggerer:
         await triggerer.add(1, trigger, {ASSET: ASSET})
-        await wait_for("the baseline", lambda: stored(supervisor, trigger))
+        await apoll_until(lambda: stored(supervisor, trigger), timeout=WAIT_TIMEOUT, what="the baseline")
         job_id = await start_job(live, profile, profile.target, duration=1.5)
-        await wait_for("the watcher to see the job running", lambda: job_id in stored(supervisor, trigger)["running"])
+        await apoll_until(
+            lambda: job_id in stored(supervisor, trigger)["running"],
+            timeout=WAIT_TIMEOUT,
+            what="the watcher to see the job running",
+        )
         assert not triggerer.events_so_far(), "a running job does not fire"
         await wait_ended(profile, job_id)
         await more_polls(live, profile, 5)
@@ -146,14 +159,14 @@ async def test_an_event_not_yet_committed_is_reported_again_after_a_crash(live, 
     trigger = watcher("tinybird")
     async with running_triggerer() as first_triggerer:
         await first_triggerer.add(1, trigger, {ASSET: ASSET})
-        await wait_for("the baseline", lambda: stored(supervisor, trigger))
+        await apoll_until(lambda: stored(supervisor, trigger), timeout=WAIT_TIMEOUT, what="the baseline")
         job_id = await run_job(live, profile, profile.target)
-        await wait_for("the event", first_triggerer.events_so_far)
+        await apoll_until(first_triggerer.events_so_far, timeout=WAIT_TIMEOUT, what="the event")
     assert job_id not in done_ids(supervisor, trigger), "stopped within commit_delay: not committed"
 
     async with running_triggerer() as second_triggerer:
         await second_triggerer.add(1, trigger, {ASSET: ASSET})
-        await wait_for("the job again", second_triggerer.events_so_far)
+        await apoll_until(second_triggerer.events_so_far, timeout=WAIT_TIMEOUT, what="the job again")
         events = second_triggerer.take_events()
     assert fired(events) == [job_id]
 
@@ -165,7 +178,11 @@ async def test_one_trigger_on_two_assets_keeps_its_cursor_in_both(live, supervis
     async with running_triggerer() as triggerer:
         await triggerer.add(1, trigger, assets)
         job_id = await run_job(live, profile, profile.target)
-        await wait_for("the commit", lambda: all(job_id in done_ids(supervisor, trigger, name) for name in assets))
+        await apoll_until(
+            lambda: all(job_id in done_ids(supervisor, trigger, name) for name in assets),
+            timeout=WAIT_TIMEOUT,
+            what="the commit",
+        )
     supervisor.state.pop(("copies_a", trigger.cursor_key()))  # one copy lost: the other still counts
 
     async with running_triggerer() as triggerer:
@@ -178,7 +195,7 @@ async def test_one_trigger_on_two_assets_keeps_its_cursor_in_both(live, supervis
 async def test_faktory_is_refused_with_a_clear_error(live, supervisor):
     async with running_triggerer() as triggerer:
         await triggerer.add(1, JobEventTrigger(jobs_conn_id="jobs_faktory", poll_interval=0.1), {ASSET: ASSET})
-        (error,) = await wait_for("the watcher to fail", triggerer.failures)
+        (error,) = await apoll_until(triggerer.failures, timeout=WAIT_TIMEOUT, what="the watcher to fail")
     assert type(error).__name__ == "JobsConfigError"
     assert "no job list" in str(error)
     assert "JobSensor" in str(error)

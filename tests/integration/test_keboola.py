@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from airflow_jobs_provider.apis.job import Job, JobStatus
@@ -14,31 +9,12 @@ from airflow_jobs_provider.exceptions import JobNotFoundError, JobsAuthError, Jo
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
-from tests.integration.dagrun import run_dag
+from tests.support.dagrun import run_dag
+from tests.support.polling import apoll_until, poll_until
 
 CONN_ID = "jobs_keboola"
 SPEC = {"component": "keboola.ex-db-snowflake", "config": "554424643"}
 MODES = ["poke", "deferrable"]
-
-
-def poll(read: Callable[[], Job], accept: Callable[[Job], bool], timeout: float = 5.0) -> Job:
-    deadline = time.monotonic() + timeout
-    job = read()
-    while not accept(job):
-        assert time.monotonic() < deadline, f"still {job.describe()} after {timeout}s"
-        time.sleep(0.05)
-        job = read()
-    return job
-
-
-async def apoll(read: Callable[[], Any], accept: Callable[[Job], bool], timeout: float = 5.0) -> Job:
-    deadline = time.monotonic() + timeout
-    job = await read()
-    while not accept(job):
-        assert time.monotonic() < deadline, f"still {job.describe()} after {timeout}s"
-        await asyncio.sleep(0.05)
-        job = await read()
-    return job
 
 
 # ---------------------------------------------------------------- the hook
@@ -66,10 +42,22 @@ def test_kill_while_processing_terminates(live):
     live.script("keboola", queue_seconds=0, duration=30)
     hook = JobsHook(CONN_ID)
     job_id = hook.start_job(SPEC).job_id
-    poll(lambda: hook.get_job(job_id), lambda job: job.raw_status == "processing")
+    poll_until(
+        lambda: hook.get_job(job_id),
+        lambda job: job.raw_status == "processing",
+        interval=0.05,
+        what="the job to be processing",
+        describe=Job.describe,
+    )
 
     killed = hook.cancel_job(job_id)
-    ended = poll(lambda: hook.get_job(job_id), lambda job: job.status.is_terminal)
+    ended = poll_until(
+        lambda: hook.get_job(job_id),
+        lambda job: job.status.is_terminal,
+        interval=0.05,
+        what="the job to end",
+        describe=Job.describe,
+    )
 
     assert (killed.status, killed.raw_status) == (JobStatus.RUNNING, "terminating")
     assert (ended.status, ended.raw_status) == (JobStatus.CANCELLED, "terminated")
@@ -85,9 +73,21 @@ async def test_async_methods_start_get_list_and_kill(live):
         assert read == JobsHook(CONN_ID).get_job(queued.job_id), "async and sync read the same job"
         listed = await hook.alist_jobs(config=["554424643", "2"], sortOrder="asc")
         cancelled = await hook.acancel_job(queued.job_id)
-        await apoll(lambda: hook.aget_job(working.job_id), lambda job: job.raw_status == "processing")
+        await apoll_until(
+            lambda: hook.aget_job(working.job_id),
+            lambda job: job.raw_status == "processing",
+            interval=0.05,
+            what="the job to be processing",
+            describe=Job.describe,
+        )
         terminating = await hook.acancel_job(working.job_id)
-        terminated = await apoll(lambda: hook.aget_job(working.job_id), lambda job: job.status.is_terminal)
+        terminated = await apoll_until(
+            lambda: hook.aget_job(working.job_id),
+            lambda job: job.status.is_terminal,
+            interval=0.05,
+            what="the job to end",
+            describe=Job.describe,
+        )
 
     assert read.raw_status == "created"
     assert [job.job_id for job in listed] == [queued.job_id, working.job_id]
@@ -101,7 +101,13 @@ def test_failed_job_carries_keboolas_result_message(live):
     hook = JobsHook(CONN_ID)
     job_id = hook.start_job(SPEC).job_id
 
-    failed = poll(lambda: hook.get_job(job_id), lambda job: job.status.is_terminal)
+    failed = poll_until(
+        lambda: hook.get_job(job_id),
+        lambda job: job.status.is_terminal,
+        interval=0.05,
+        what="the job to end",
+        describe=Job.describe,
+    )
 
     assert failed.status is JobStatus.FAILED
     assert failed.message is not None and failed.message.startswith("Table in.c-main.x not found (user error")
@@ -115,7 +121,13 @@ def test_an_unknown_state_waits_while_unfinished_and_fails_when_final(live):
     live.force_state("keboola", waiting_id, "suspended")
 
     unfinished = hook.get_job(waiting_id)
-    final = poll(lambda: hook.get_job(final_id), lambda job: job.status.is_terminal)
+    final = poll_until(
+        lambda: hook.get_job(final_id),
+        lambda job: job.status.is_terminal,
+        interval=0.05,
+        what="the job to end",
+        describe=Job.describe,
+    )
 
     assert (unfinished.status, unfinished.raw_status) == (JobStatus.RUNNING, "suspended")
     assert (final.status, final.raw_status) == (JobStatus.FAILED, "mystery")

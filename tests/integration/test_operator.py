@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
-from tests.airflow_versions import before_resumable_jobs, needs_resumable_jobs
-from tests.integration.dagrun import run_dag
-from tests.integration.jobs import jobs_on
+from tests.support.airflow_versions import before_resumable_jobs, needs_resumable_jobs
+from tests.support.dagrun import run_dag
+from tests.support.jobs import jobs_on
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

@@ -12,8 +12,8 @@ import yaml
 
 from airflow_jobs_provider.get_provider_info import get_provider_info
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_2_PLUS
-from tests.airflow_versions import only_airflow_2, only_airflow_3
-from tests.integration.dagrun import run_dag
+from tests.support.airflow_versions import only_airflow_2, only_airflow_3
+from tests.support.dagrun import run_dag
 
 ROOT = Path(__file__).resolve().parents[2]
 API_NAMES = ["tinybird", "rest", "keboola", "airbyte", "faktory"]
@@ -46,7 +46,7 @@ def test_job_link_reads_the_job_url_xcom_in_the_serialized_dag():
     """Airflow 3's api-server resolves a link from its serialized xcom_key; ours is job_url."""
     from airflow.serialization.serialized_objects import DagSerialization
 
-    from tests.integration.dagrun import load_dag
+    from tests.support.dagrun import load_dag
 
     serialized = DagSerialization.to_dict(load_dag("example_tinybird_copy"))
     (start,) = [t["__var"] for t in serialized["dag"]["tasks"] if t["__var"]["task_id"] == "start_copy"]
@@ -59,7 +59,7 @@ def test_job_link_reads_the_job_url_xcom_from_the_serialized_dag(airflow_db, liv
     from airflow.models.dagrun import DagRun
     from airflow.serialization.serialized_objects import SerializedDAG
 
-    from tests.integration.dagrun import load_dag
+    from tests.support.dagrun import load_dag
 
     live.set_defaults("tinybird", duration=0.2, queue_seconds=0.1)
     dag = load_dag("example_tinybird_copy")

@@ -27,10 +27,10 @@ from airflow_jobs_provider.hooks import jobs as hooks_module
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
-from tests.integration.dagrun import run_dag
-from tests.integration.jobs import start_tinybird_job
-from tests.integration.odd_api import odd_api
 from tests.integration.test_bad_input import CASES, Env
+from tests.support.dagrun import run_dag
+from tests.support.jobs import start_tinybird_job
+from tests.support.odd_api import odd_api
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 WRONG = "wrong-secret-4b7e9d1f"

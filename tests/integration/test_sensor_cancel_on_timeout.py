@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.dagrun import run_dag
-from tests.integration.jobs import jobs_on, start_tinybird_job
+from tests.support.dagrun import run_dag
+from tests.support.jobs import jobs_on, start_tinybird_job
 
 MODES = ["poke", "reschedule", "deferrable"]
 pytestmark = pytest.mark.usefixtures("airflow_db")

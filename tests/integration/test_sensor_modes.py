@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
-from tests.integration.dagrun import run_dag
-from tests.integration.jobs import start_tinybird_job
+from tests.support.dagrun import run_dag
+from tests.support.jobs import start_tinybird_job
 
 MODES = ["poke", "reschedule", "deferrable"]
 pytestmark = pytest.mark.usefixtures("airflow_db")

@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.hooks.loop_shared import open_sessions
-from tests.integration.jobs import start_tinybird_job
+from tests.support.jobs import start_tinybird_job
 
 TOKEN_PATH = "/v1/applications/token"
 SYNC = {"connectionId": "9ad4b1f3-93c5-4e6e-8f0c-6b1f4f0b1c2d", "jobType": "sync"}

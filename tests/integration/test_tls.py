@@ -1,7 +1,7 @@
 """HTTPS: certificates are checked by default, a CA bundle makes a private CA work, and ``verify: false``
 works but says loudly that it is unsafe. An untrusted certificate is a setting to fix, never retried.
 
-The emulator sits behind a TLS front with a throw-away self-signed certificate (see test_faktory_tls).
+The emulator sits behind a TLS front with a throw-away self-signed certificate (tests/support/tls.py).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,8 @@ from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsConfigError
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from tests.conftest import TOKEN
-from tests.integration.jobs import start_tinybird_job
-from tests.integration.test_faktory_tls import TlsFront, self_signed
+from tests.support.jobs import start_tinybird_job
+from tests.support.tls import running_tls_front
 
 CONN = "jobs_https"
 
@@ -30,21 +29,15 @@ CONN = "jobs_https"
 @pytest.fixture
 def https(live: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
     """Sets connection ``jobs_https`` (Tinybird, through the TLS front) with the given extras; yields the setter."""
-    cert, key = self_signed(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    front = TlsFront(urlsplit(live.url).port or 0, context)
-    front.start()
-    assert front.ready.wait(5)
+    with running_tls_front(urlsplit(live.url).port or 0, tmp_path) as (front, cert):
 
-    def connect(**extra: Any) -> Path:
-        value = {"conn_type": "jobs", "host": f"https://127.0.0.1:{front.port}", "password": TOKEN,
-                 "extra": {"api": "tinybird", "retry_attempts": 2, "retry_initial_wait": 0.01, **extra}}
-        monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", json.dumps(value))
-        return cert
+        def connect(**extra: Any) -> Path:
+            value = {"conn_type": "jobs", "host": f"https://127.0.0.1:{front.port}", "password": TOKEN,
+                     "extra": {"api": "tinybird", "retry_attempts": 2, "retry_initial_wait": 0.01, **extra}}
+            monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", json.dumps(value))
+            return cert
 
-    yield connect
-    front.stop()
+        yield connect
 
 
 async def aget(job_id: str) -> Any:

@@ -3,49 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from typing import Any
 
 import aiohttp
 import pytest
-import requests
 
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
-from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
-from tests.airflow_versions import needs_trigger_on_kill, only_airflow_2
-from tests.integration.jobs import start_tinybird_job
-from tests.integration.trigger_store import rebuilt
-
-
-def forbid_sync_connection_lookup_on_the_loop(mocker: Any) -> None:
-    """Fail the test if the trigger resolves its connection with the blocking lookup on the loop.
-
-    Airflow 3 has BaseHook.aget_connection, so the sync lookup must not be called at all. Airflow
-    2.11 has no async lookup: the hook runs the sync one in a worker thread, which is allowed.
-    """
-    from airflow.providers.common.compat.sdk import BaseHook
-
-    forbidden = AssertionError("blocking connection lookup on the triggerer's event loop")
-    if AIRFLOW_V_3_0_PLUS:
-        mocker.patch.object(BaseHook, "get_connection", side_effect=forbidden)
-        return
-    lookup = BaseHook.get_connection
-
-    def off_the_loop_only(conn_id: str) -> Any:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # a worker thread: no loop to block
-            return lookup(conn_id)
-        raise forbidden
-
-    mocker.patch.object(BaseHook, "get_connection", side_effect=off_the_loop_only)
-
-
-async def first_event(trigger: JobStatusTrigger) -> dict[str, Any]:
-    events = [event.payload async for event in trigger.run()]
-    assert len(events) == 1, "a trigger fires exactly one event and returns"
-    return events[0]
+from tests.support.airflow_versions import needs_trigger_on_kill, only_airflow_2
+from tests.support.jobs import start_tinybird_job
+from tests.support.trigger_store import first_event, rebuilt
 
 
 def test_kwargs_are_plain_json_without_the_token(live):
@@ -143,25 +109,11 @@ def test_before_3_3_nothing_calls_on_kill():
     assert not hasattr(BaseTrigger, "on_kill")
 
 
-async def test_no_blocking_io_on_the_event_loop(live, mocker):
+async def test_no_blocking_io_on_the_event_loop(live, no_blocking_io):
     """requests, time.sleep and the sync connection lookup are forbidden inside the loop."""
     job_id = start_tinybird_job(live, "succeeded", duration=0.5, progress=[50])
-    forbidden = AssertionError("blocking call on the triggerer's event loop")
-    mocker.patch.object(requests.Session, "request", side_effect=forbidden)
-    mocker.patch.object(time, "sleep", side_effect=forbidden)
-    forbid_sync_connection_lookup_on_the_loop(mocker)
-    loop = asyncio.get_running_loop()
-    loop.set_debug(True)
-    loop.slow_callback_duration = 0.1
-    slow: list[str] = []
-    handler = logging.Handler()
-    handler.emit = lambda record: slow.append(record.getMessage())  # type: ignore[method-assign]
-    logging.getLogger("asyncio").addHandler(handler)
-    try:
+    with no_blocking_io() as slow:
         event = await first_event(rebuilt(JobStatusTrigger(job_id=job_id, poll_interval=0.05)))
-    finally:
-        logging.getLogger("asyncio").removeHandler(handler)
-        loop.set_debug(False)
 
     assert event["status"] == "success"
     assert not [line for line in slow if "took" in line], slow

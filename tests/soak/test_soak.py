@@ -43,7 +43,6 @@ from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
-from tests.airflow_versions import once_on_airflow_3
 from tests.soak.emulator_process import emulator_process
 from tests.soak.ledger import JobRun, Report, recording_retries
 from tests.soak.plan import (
@@ -56,6 +55,8 @@ from tests.soak.plan import (
     TCP_RATES,
     marker_for,
 )
+from tests.support.airflow_versions import once_on_airflow_3
+from tests.support.polling import poll_until
 
 pytestmark = [pytest.mark.soak, once_on_airflow_3]
 
@@ -219,19 +220,23 @@ async def soak(emulator: EmulatorServer, rng: random.Random, run: str) -> list[J
 def settled_jobs(emulator: EmulatorServer, timeout: float = 20.0) -> dict[str, list[dict[str, Any]]]:
     """The emulator's jobs per API once none is queued or working any more (cancelling ends in 0.3 s)."""
     state_maps = {api.name: JobsHook(api.conn_id).api.state_map for api in APIS}
-    deadline = time.monotonic() + timeout
-    while True:
-        jobs = {api.name: emulator.jobs(api.name) for api in APIS}
-        running = [
+
+    def running(jobs: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, str]]:
+        return [
             (name, job["id"], job["raw_status"])
             for name, listed in jobs.items()
             for job in listed
             if not state_maps[name].resolve(job["raw_status"], job["id"]).is_terminal
         ]
-        if not running:
-            return jobs
-        assert time.monotonic() < deadline, f"jobs left running: {running[:10]} ({len(running)} in all)"
-        time.sleep(0.2)
+
+    return poll_until(
+        lambda: {api.name: emulator.jobs(api.name) for api in APIS},
+        lambda jobs: not running(jobs),
+        timeout=timeout,
+        interval=0.2,
+        what="every job to end",
+        describe=lambda jobs: f"jobs left running: {running(jobs)[:10]} ({len(running(jobs))} in all)",
+    )
 
 
 def access_log_checks(entries: list[dict[str, Any]]) -> tuple[int, float | None]:

@@ -17,8 +17,7 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-
-from .conftest import TINYBIRD_URL, TOKEN, tinybird_settings
+from tests.support.api_settings import TINYBIRD_URL, TOKEN, tinybird_settings
 
 JOB_ID = "d5b869ed-3a74-45f9-af54-57350aae4cef"
 

@@ -23,8 +23,8 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-
-from .conftest import TOKEN, Script
+from tests.support.api_settings import TOKEN
+from tests.support.scripted import Script
 
 BASE = "https://api.airbyte.com/v1"
 CONNECTION = "e735894a-e773-4938-969f-45f53957b75b"

@@ -21,8 +21,8 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-
-from .conftest import TOKEN
+from tests.support.api_settings import TOKEN
+from tests.support.scripted import Script
 
 NOW = 1_800_000_000.0
 OSS_ERROR = Reply.error("tracking subsystem is only available in Faktory Enterprise")
@@ -49,18 +49,9 @@ def track(state: str, **fields: Any) -> Reply:
 
 
 def drive(exchange: Generator[Command, Reply, Any], *replies: Reply) -> tuple[Any, list[Command]]:
-    """Answer each command with the next reply; return the result and the commands sent."""
-    sent: list[Command] = []
-    answers = list(replies)
-    try:
-        command = next(exchange)
-        while True:
-            sent.append(command)
-            assert answers, f"unexpected extra command {command}"
-            command = exchange.send(answers.pop(0))
-    except StopIteration as done:
-        assert not answers, f"replies left unused: {answers}"
-        return done.value, sent
+    """Answer each command with the next reply (the scripted transport); return the result and the commands sent."""
+    script = Script(*replies)
+    return script.run(exchange), script.requests
 
 
 # --- handshake ---------------------------------------------------------------------------

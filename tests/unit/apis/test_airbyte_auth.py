@@ -17,8 +17,7 @@ from airflow_jobs_provider.apis.exchange import Exchange, Response
 from airflow_jobs_provider.apis.job import JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsApiError, JobsAuthError, JobsConfigError
-
-from .conftest import Script
+from tests.support.scripted import Script
 
 BASE = "https://api.airbyte.com/v1"
 CLIENT_ID = "d4f9a3c2-client"

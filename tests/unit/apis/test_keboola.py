@@ -20,8 +20,7 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-
-from .conftest import TOKEN
+from tests.support.api_settings import TOKEN
 
 QUEUE_URL = "https://queue.keboola.com"
 JOB_ID = "807932655"

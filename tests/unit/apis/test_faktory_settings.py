@@ -12,8 +12,7 @@ from airflow_jobs_provider.apis.faktory.api import DEFAULT_UNKNOWN_GRACE, Faktor
 from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.exceptions import JobsConfigError
-
-from .conftest import TOKEN
+from tests.support.api_settings import TOKEN
 
 
 def connection(extra: dict[str, Any] | None = None, **fields: Any) -> SimpleNamespace:

@@ -14,7 +14,7 @@ from airflow_jobs_provider.exceptions import JobsConfigError
 from airflow_jobs_provider.triggers.job_lists import JobList, refuse_unlistable
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
-from tests.integration.test_trigger import rebuilt
+from tests.support.trigger_store import rebuilt
 
 
 def watcher(**kwargs: object) -> JobEventTrigger:

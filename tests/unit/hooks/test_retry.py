@@ -26,8 +26,8 @@ from airflow_jobs_provider.hooks.retry import (
     parse_retry_after,
     transient_status,
 )
-
-from .conftest import TINYBIRD_URL, tinybird_settings
+from tests.support.api_settings import TINYBIRD_URL, tinybird_settings
+from tests.support.scripted import Script
 
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.001, max_wait=0.01)
 GET = Request("GET", "/v0/jobs/abc")
@@ -276,13 +276,8 @@ async def test_async_retrying_honours_retry_after():
 
 async def test_arun_exchange_drives_the_same_exchange_asynchronously():
     api = TinybirdApi(tinybird_settings())
-    answers = [Response(404, {"error": "not found"}), Response(200, {"data": [{"status": "done", "error": ""}]})]
-    sent: list[Request] = []
+    script = Script(Response(404, {"error": "not found"}), Response(200, {"data": [{"status": "done", "error": ""}]}))
 
-    async def send(request: Request) -> Response:
-        sent.append(request)
-        return answers.pop(0)
-
-    job = await arun_exchange(api.get_job("abc"), send)
+    job = await arun_exchange(api.get_job("abc"), script.asend)
     assert job.status is JobStatus.SUCCEEDED
-    assert [r.path for r in sent] == ["/v0/jobs/abc", "/v0/sql"]
+    assert [r.path for r in script.requests] == ["/v0/jobs/abc", "/v0/sql"]

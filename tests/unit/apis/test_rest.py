@@ -17,8 +17,7 @@ from airflow_jobs_provider.exceptions import (
     JobsConfigError,
     UnknownJobStateError,
 )
-
-from .conftest import ACME_EXTRAS, ACME_URL, TOKEN, acme_settings
+from tests.support.api_settings import ACME_EXTRAS, ACME_URL, TOKEN, acme_settings
 
 RUN = {"id": "run-42", "state": "RUNNING", "progress": 40, "error": None, "links": {"ui": "https://acme.example/ui/42"}}
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_jobs_provider.apis.faktory.api import password_hash
 from airflow_jobs_provider.apis.faktory.wire import Reply, ReplyReader
-
-T = TypeVar("T")
 
 
 class RawFaktory:
@@ -63,18 +59,6 @@ def connect(url: str, password: str, **hello: Any) -> RawFaktory:
     reply = client.hello(password, **hello)
     assert reply is not None and reply.is_ok, reply
     return client
-
-
-def eventually(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02) -> T:
-    """Poll until ``check`` returns something truthy, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {result!r} after {timeout}s")
-        time.sleep(interval)
 
 
 def job(jid: str, **fields: Any) -> dict[str, Any]:

@@ -1,28 +1,13 @@
-"""Small HTTP helpers for the emulator tests: real requests, no mocks."""
+"""Clients of the emulated Tinybird and Acme Batch APIs for the emulator tests: real requests, no mocks."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T], accept: Callable[[T], bool], *, timeout: float = 5.0, what: str = "") -> T:
-    """Poll ``probe`` until ``accept`` holds or the deadline passes; return the accepted value."""
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not accept(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or 'condition'}; last: {value!r}")
-        time.sleep(0.02)
-        value = probe()
-    return value
+from tests.support.polling import poll_until
 
 
 class Tinybird:
@@ -58,7 +43,7 @@ class Tinybird:
         return body
 
     def wait_status(self, job_id: str, *statuses: str, timeout: float = 5.0) -> dict[str, Any]:
-        return wait_for(
+        return poll_until(
             lambda: self.job(job_id), lambda job: job["status"] in statuses, timeout=timeout, what=f"{statuses}"
         )
 
@@ -84,4 +69,6 @@ class Acme:
         return run
 
     def wait_state(self, run_id: str, *states: str, timeout: float = 5.0) -> dict[str, Any]:
-        return wait_for(lambda: self.run(run_id), lambda run: run["state"] in states, timeout=timeout, what=f"{states}")
+        return poll_until(
+            lambda: self.run(run_id), lambda run: run["state"] in states, timeout=timeout, what=f"{states}"
+        )

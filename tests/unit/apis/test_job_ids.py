@@ -11,8 +11,7 @@ import pytest
 from airflow_jobs_provider.apis.exchange import Request
 from airflow_jobs_provider.apis.values import MAX_JOB_ID_LENGTH, quote_job_id
 from airflow_jobs_provider.exceptions import InvalidJobIdError, JobsConfigError
-
-from .conftest import ACME_URL, TINYBIRD_URL
+from tests.support.api_settings import ACME_URL, TINYBIRD_URL
 
 
 @pytest.mark.parametrize(

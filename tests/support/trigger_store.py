@@ -1,4 +1,4 @@
-"""A trigger as the triggerer gets it: rebuilt from the kwargs its serialize() stored."""
+"""A trigger as the triggerer gets it (rebuilt from the kwargs its serialize() stored), and its one event."""
 
 from __future__ import annotations
 
@@ -26,3 +26,10 @@ def rebuilt(trigger: Any) -> Any:
         stored = Trigger._decrypt_kwargs(Trigger._encrypt_kwargs(kwargs))
     module, _, name = classpath.rpartition(".")
     return getattr(importlib.import_module(module), name)(**stored)
+
+
+async def first_event(trigger: Any) -> dict[str, Any]:
+    """Run a status trigger to its end: it fires exactly one event and returns; that event's payload."""
+    events = [event.payload async for event in trigger.run()]
+    assert len(events) == 1, "a trigger fires exactly one event and returns"
+    return events[0]

@@ -13,8 +13,7 @@ from airflow_jobs_provider.apis.rest import RestApi
 from airflow_jobs_provider.apis.settings import DEFAULT_HTTP_TIMEOUT, ApiSettings
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
 from airflow_jobs_provider.exceptions import JobsConfigError
-
-from .conftest import ACME_EXTRAS, TOKEN
+from tests.support.api_settings import ACME_EXTRAS, TOKEN
 
 
 def connection(**fields: Any) -> SimpleNamespace:

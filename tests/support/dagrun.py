@@ -82,7 +82,7 @@ def _triggers_run_as_stored() -> Iterator[None]:
 
     from airflow.models import dag as dag_module
 
-    from tests.integration.trigger_store import rebuilt
+    from tests.support.trigger_store import rebuilt
 
     run_inline = dag_module._run_inline_trigger
     with mock.patch.object(dag_module, "_run_inline_trigger", lambda trigger: run_inline(rebuilt(trigger))):

@@ -1,24 +1,23 @@
-"""What the event-watcher tests share: one profile per API, starting jobs, and waiting without sleeps."""
+"""What the event-watcher tests share: one profile per API, starting jobs, and waiting for them to end."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_3_PLUS
+from tests.support.polling import apoll_until
 
-T = TypeVar("T")
 needs_asset_state_store = pytest.mark.skipif(
     not AIRFLOW_V_3_3_PLUS,
     reason="Airflow 3.3+: the triggerer injects the asset state store and runs shared streams",
 )
 WAIT_TIMEOUT = 20.0
+"""Seconds an event-watcher test waits for one step (``apoll_until(..., timeout=WAIT_TIMEOUT)``)."""
 
 
 @dataclass(frozen=True)
@@ -71,18 +70,6 @@ PROFILES = {
 }
 
 
-async def wait_for(what: str, check: Callable[[], T], timeout: float = WAIT_TIMEOUT) -> T:
-    """Poll ``check`` on the event loop (the triggers keep running) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {result!r})")
-        await asyncio.sleep(0.05)
-
-
 async def start_job(
     emulator: Any, profile: Profile, spec: dict[str, Any], outcome: str = "succeeded", duration: float = 0.3
 ) -> str:
@@ -101,16 +88,13 @@ async def run_job(emulator: Any, profile: Profile, spec: dict[str, Any], outcome
 
 async def wait_ended(profile: Profile, job_id: str) -> None:
     hook = JobsHook(profile.conn_id)
-
-    async def ended() -> bool:
-        job = await asyncio.to_thread(hook.get_job, job_id)
-        return job.status.is_terminal
-
-    deadline = time.monotonic() + WAIT_TIMEOUT
-    while not await ended():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} did not end within {WAIT_TIMEOUT:g}s")
-        await asyncio.sleep(0.05)
+    await apoll_until(
+        lambda: asyncio.to_thread(hook.get_job, job_id),
+        lambda job: job.status.is_terminal,
+        timeout=WAIT_TIMEOUT,
+        interval=0.05,
+        what=f"job {job_id} to end",
+    )
 
 
 def list_polls(emulator: Any, profile: Profile) -> int:
@@ -125,4 +109,6 @@ def list_polls(emulator: Any, profile: Profile) -> int:
 async def more_polls(emulator: Any, profile: Profile, count: int) -> None:
     """Wait until the list has been polled ``count`` more times: the watchers saw the latest state."""
     target = list_polls(emulator, profile) + count
-    await wait_for(f"{count} more list polls", lambda: list_polls(emulator, profile) >= target)
+    await apoll_until(
+        lambda: list_polls(emulator, profile) >= target, timeout=WAIT_TIMEOUT, what=f"{count} more list polls"
+    )
