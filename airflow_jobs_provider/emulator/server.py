@@ -17,12 +17,18 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator import acme, airbyte, control, faktory, faults_control, keboola, tinybird
-from airflow_jobs_provider.emulator.access_log import AccessLog, access_log_middleware
-from airflow_jobs_provider.emulator.control_client import EmulatorServer
-from airflow_jobs_provider.emulator.errors import json_errors
-from airflow_jobs_provider.emulator.faults import FAULTS_KEY, FaultInjector
-from airflow_jobs_provider.emulator.store import JobStore
+from airflow_jobs_provider.emulator.acme import routes as acme
+from airflow_jobs_provider.emulator.airbyte import routes as airbyte
+from airflow_jobs_provider.emulator.control import endpoint as control
+from airflow_jobs_provider.emulator.control import faults as faults_control
+from airflow_jobs_provider.emulator.control.client import EmulatorServer
+from airflow_jobs_provider.emulator.core.access_log import AccessLog, access_log_middleware
+from airflow_jobs_provider.emulator.core.errors import json_errors
+from airflow_jobs_provider.emulator.core.faults import FAULTS_KEY, FaultInjector
+from airflow_jobs_provider.emulator.core.store import JobStore
+from airflow_jobs_provider.emulator.faktory import server as faktory
+from airflow_jobs_provider.emulator.keboola import routes as keboola
+from airflow_jobs_provider.emulator.tinybird import routes as tinybird
 
 DEFAULT_TOKEN = "emulator-token"
 SHUTDOWN_TIMEOUT = 1.0
@@ -138,7 +144,7 @@ def run_emulator(
 ) -> Iterator[EmulatorServer]:
     """Run an emulator in a background thread for the ``with`` block.
 
-    :param token: the token (Tinybird) / API key (Acme) the APIs accept.
+    :param token: the one secret every API accepts (token, API key, client secret, Faktory password).
     :param host: interface to listen on; keep the loopback default unless you mean it.
     :param port: port to listen on; 0 picks a free one (read it from ``.url``).
     :param faktory_port: port of the Faktory protocol listener; 0 picks a free one (``.faktory_url``).

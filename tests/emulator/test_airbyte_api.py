@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer
-from airflow_jobs_provider.emulator.airbyte_auth import BASIC_USER, CLIENT_ID, DEFAULT_LIFETIME
-from airflow_jobs_provider.emulator.airbyte_json import iso_duration
+from airflow_jobs_provider.emulator.airbyte.auth import BASIC_USER, CLIENT_ID, DEFAULT_LIFETIME
+from airflow_jobs_provider.emulator.airbyte.shapes import iso_duration
 
 from .helpers import wait_for
 

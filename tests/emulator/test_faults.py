@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorControlError, EmulatorServer
-from airflow_jobs_provider.emulator.faults import FaultRule, draw
+from airflow_jobs_provider.emulator.core.faults import FaultRule, draw
 
 from .faktory_helpers import connect, job
 from .helpers import Tinybird, wait_for

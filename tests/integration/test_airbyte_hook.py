@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_jobs_provider.emulator.airbyte_auth import BASIC_USER, DEFAULT_LIFETIME
+from airflow_jobs_provider.emulator.airbyte.auth import BASIC_USER, DEFAULT_LIFETIME
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsAuthError
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.status import Job, JobStatus

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_jobs_provider.emulator.airbyte_auth import CLIENT_ID
+from airflow_jobs_provider.emulator.airbyte.auth import CLIENT_ID
 from airflow_jobs_provider.emulator.connections import ACME_EXTRAS
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.status import Job, JobStatus

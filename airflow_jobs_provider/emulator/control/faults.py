@@ -1,4 +1,4 @@
-"""``/_emulator/faults``: set, read and clear fault-injection rules (emulator/faults.py).
+"""``/_emulator/faults``: set, read and clear fault-injection rules (emulator/core/faults.py).
 
 ``POST`` takes one rule and answers with every rule and the counts (as ``GET`` does)::
 
@@ -20,9 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.faults import HTTP_KINDS, TCP_KINDS, FaultInjector, FaultRule
-from airflow_jobs_provider.emulator.http_util import NO_BODY, json_body
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.faults import HTTP_KINDS, TCP_KINDS, FaultInjector, FaultRule
+from airflow_jobs_provider.emulator.core.http_util import NO_BODY, json_body
 
 PATH = "/_emulator/faults"
 FIELDS = frozenset({"api", "route", "seed", "rates", "retry_after", "stall_seconds", "slow_seconds"})

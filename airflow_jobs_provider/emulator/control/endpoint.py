@@ -11,12 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import AccessLog
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import NO_BODY, iso_z, json_body
-from airflow_jobs_provider.emulator.lifecycle import Phase
-from airflow_jobs_provider.emulator.script import Script, ScriptError, parse_script, script_json
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.core.access_log import AccessLog
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import NO_BODY, iso_z, json_body
+from airflow_jobs_provider.emulator.core.lifecycle import Phase
+from airflow_jobs_provider.emulator.core.script import Script, ScriptError, parse_script, script_json
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 PREFIX = "/_emulator"
 

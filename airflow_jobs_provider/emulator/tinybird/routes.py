@@ -17,12 +17,12 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import base_url
-from airflow_jobs_provider.emulator.lifecycle import Phase, as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
-from airflow_jobs_provider.emulator.tinybird_json import (
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import base_url
+from airflow_jobs_provider.emulator.core.lifecycle import Phase, as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.tinybird.shapes import (
     API,
     IMPORT,
     POPULATE,
@@ -34,7 +34,7 @@ from airflow_jobs_provider.emulator.tinybird_json import (
     list_item_json,
     naive_utc,
 )
-from airflow_jobs_provider.emulator.tinybird_sql import SqlError, parse_query, run_query
+from airflow_jobs_provider.emulator.tinybird.sql import SqlError, parse_query, run_query
 
 DOCS = "https://docs.tinybird.co"
 AUTH_DOC = "/api-reference/overview#authentication"

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.faktory_broker import Broker
-from airflow_jobs_provider.emulator.http_util import NO_BODY, json_body
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import NO_BODY, json_body
+from airflow_jobs_provider.emulator.faktory.broker import Broker
 
 if TYPE_CHECKING:
-    from airflow_jobs_provider.emulator.faktory import FaktoryServer
+    from airflow_jobs_provider.emulator.faktory.server import FaktoryServer
 
 CONTROL_PATH = "/_emulator/faktory"
 RESET_PATH = "/_emulator/reset"

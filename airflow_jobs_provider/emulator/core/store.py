@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_jobs_provider.emulator.lifecycle import Facts, Snapshot, StateNames, observe
-from airflow_jobs_provider.emulator.script import BUILT_IN_SCRIPT, Script
+from airflow_jobs_provider.emulator.core.lifecycle import Facts, Snapshot, StateNames, observe
+from airflow_jobs_provider.emulator.core.script import BUILT_IN_SCRIPT, Script
 
 
 @dataclass

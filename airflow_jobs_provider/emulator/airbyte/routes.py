@@ -21,8 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.airbyte_auth import (
+from airflow_jobs_provider.emulator.airbyte.auth import (
     BASIC_USER,
     CLIENT_ID,
     TokenBook,
@@ -30,7 +29,7 @@ from airflow_jobs_provider.emulator.airbyte_auth import (
     expires_in,
     same,
 )
-from airflow_jobs_provider.emulator.airbyte_json import (
+from airflow_jobs_provider.emulator.airbyte.shapes import (
     ACTIVE,
     API,
     STATES,
@@ -38,10 +37,11 @@ from airflow_jobs_provider.emulator.airbyte_json import (
     job_json,
     raw_status,
 )
-from airflow_jobs_provider.emulator.control import PREFIX, control_error
-from airflow_jobs_provider.emulator.http_util import NO_BODY, json_body
-from airflow_jobs_provider.emulator.lifecycle import as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.control.endpoint import PREFIX, control_error
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.http_util import NO_BODY, json_body
+from airflow_jobs_provider.emulator.core.lifecycle import as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 START_JOB_TYPES = ("sync", "reset", "clear")
 JOB_TYPES = ("sync", "reset", "refresh", "clear")

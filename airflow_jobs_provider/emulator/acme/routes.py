@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import NO_BODY, base_url, iso_z, json_body
-from airflow_jobs_provider.emulator.lifecycle import Phase, Snapshot, StateNames, as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import NO_BODY, base_url, iso_z, json_body
+from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, StateNames, as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 API = "acme"
 STATES = StateNames(

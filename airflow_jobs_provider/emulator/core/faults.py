@@ -1,6 +1,6 @@
 """Fault injection: make the emulated APIs fail the way real networks and overloaded APIs do.
 
-A rule (set through ``POST /_emulator/faults``, see emulator/faults_control.py) gives one API, or
+A rule (set through ``POST /_emulator/faults``, see emulator/control/faults.py) gives one API, or
 one route of it, a rate per fault kind. Each request draws its fault from a hash of the rule's
 seed, the request's method and path, and how many times that same request was seen before, so
 a run is reproducible for a given seed, and concurrent clients do not change each other's draws.
@@ -37,7 +37,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from airflow_jobs_provider.emulator.access_log import CONTROL_PREFIX, FAULT_KEY, api_of
+from airflow_jobs_provider.emulator.core.access_log import CONTROL_PREFIX, FAULT_KEY, api_of
 
 HTTP_KINDS = ("5xx", "429", "reset", "stall", "garbage", "html", "truncated", "slow")
 TCP_KINDS = ("reset", "stall", "garbage", "truncated", "slow")

@@ -17,10 +17,13 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import NO_BODY, base_url, json_body
-from airflow_jobs_provider.emulator.keboola_json import (
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import NO_BODY, base_url, json_body
+from airflow_jobs_provider.emulator.core.lifecycle import as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.keboola.search import SearchError, parse_search
+from airflow_jobs_provider.emulator.keboola.shapes import (
     API,
     STATES,
     WAITING,
@@ -28,9 +31,6 @@ from airflow_jobs_provider.emulator.keboola_json import (
     job_json,
     status_of,
 )
-from airflow_jobs_provider.emulator.keboola_search import SearchError, parse_search
-from airflow_jobs_provider.emulator.lifecycle import as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
 
 FIRST_JOB_ID = 900000001
 MODES = ("run", "forceRun", "debug")
