@@ -19,7 +19,9 @@ from aiohttp import web
 
 from airflow_jobs_provider.emulator.acme import routes as acme
 from airflow_jobs_provider.emulator.airbyte import routes as airbyte
+from airflow_jobs_provider.emulator.control import airbyte as airbyte_control
 from airflow_jobs_provider.emulator.control import endpoint as control
+from airflow_jobs_provider.emulator.control import faktory as faktory_control
 from airflow_jobs_provider.emulator.control import faults as faults_control
 from airflow_jobs_provider.emulator.control.client import EmulatorServer
 from airflow_jobs_provider.emulator.core.access_log import AccessLog, access_log_middleware
@@ -46,7 +48,8 @@ API_REGISTRARS: tuple[ApiRegistrar, ...] = (
 
 
 def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
-    """The emulator app: every API's routes, the control endpoint, one shared store and log."""
+    """The emulator app: every API's routes, the control endpoint (with its fault, Faktory and
+    Airbyte settings), one shared store and access log."""
     if not token:
         raise ValueError("the emulator needs a non-empty token")
     store, log, faults = JobStore(), AccessLog(), FaultInjector()
@@ -56,8 +59,12 @@ def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
     app[FAULTS_KEY] = faults
     for register in API_REGISTRARS:
         register(app, store, token)
-    control.register(app, store, log)
+    listener = app[faktory.FAKTORY_KEY]
+    # /_emulator/reset also clears the fault rules and the Faktory settings; Airbyte's token lifetime outlives it.
+    control.register(app, store, log, also_reset=(listener.reset, faults.clear))
     faults_control.register(app, faults, store.apis)
+    faktory_control.register(app, listener)
+    airbyte_control.register(app, app[airbyte.TOKENS_KEY], store.now)
     return app
 
 

@@ -43,7 +43,6 @@ HTTP_KINDS = ("5xx", "429", "reset", "stall", "garbage", "html", "truncated", "s
 TCP_KINDS = ("reset", "stall", "garbage", "truncated", "slow")
 AFTER_STATUSES = (500, 502, 504)
 """Error statuses a server sends after it may have acted on the request."""
-RESET_PATH = "/_emulator/reset"
 HTML_PAGE = "<html><head><title>{status}</title></head><body><h1>{status} {reason}</h1><hr>nginx</body></html>"
 
 
@@ -164,10 +163,7 @@ class FaultInjector:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(CONTROL_PREFIX):
-            response = await handler(request)
-            if request.method == "POST" and request.path == RESET_PATH and response.status == 200:
-                self.clear()
-            return response
+            return await handler(request)
         api, name = api_of(request), request.match_info.route.name
         route = name.split(".", 1)[1] if name else None
         fault = self.decide(api, route, request.method, request.rel_url.raw_path) if api else None

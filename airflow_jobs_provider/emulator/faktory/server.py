@@ -24,7 +24,6 @@ from aiohttp import web
 
 from airflow_jobs_provider.apis.faktory import password_hash
 from airflow_jobs_provider.apis.faktory_wire import MAX_LINE, Command, ProtocolError, Reply, ReplyKind, parse_command
-from airflow_jobs_provider.emulator.control.faktory import add_control
 from airflow_jobs_provider.emulator.core.faults import FAULTS_KEY, Fault, FaultInjector, tcp_fault
 from airflow_jobs_provider.emulator.core.store import JobStore
 from airflow_jobs_provider.emulator.faktory.broker import API, ENTERPRISE_ONLY, STATES, Broker, FaktoryError
@@ -248,13 +247,15 @@ FAKTORY_KEY = web.AppKey("faktory", FaktoryServer)
 
 
 def register(app: web.Application, store: JobStore, token: str) -> None:
-    """Add Faktory to ``app``: its API name in the store, its listener, and its control route."""
+    """Add Faktory to ``app``: its API name in the store and its listener (under ``FAKTORY_KEY``).
+
+    Its settings route (emulator/control/faktory.py) is added by build_app, with the control endpoint.
+    """
     store.register_api(API, STATES)
     server = FaktoryServer(store, token)
     app[FAKTORY_KEY] = server
     app.on_startup.append(server.start)
     app.on_cleanup.append(server.stop)
-    add_control(app, server)
 
 
 def listen_on(app: web.Application, host: str, port: int) -> None:
