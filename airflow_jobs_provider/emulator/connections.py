@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_jobs_provider.emulator.airbyte_auth import airbyte_connection
+from airflow_jobs_provider.emulator.airbyte.auth import airbyte_connection
 
 FAKTORY_UNKNOWN_GRACE = 2
 """Seconds Faktory's 'unknown' counts as PENDING on the emulator's connection (60 s by default)."""
@@ -38,7 +38,8 @@ ACME_EXTRAS: dict[str, Any] = {
 
 
 def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict[str, str]:
-    """``AIRFLOW_CONN_JOBS_DEFAULT`` (Tinybird) and ``AIRFLOW_CONN_JOBS_ACME`` (REST) for ``url``."""
+    """``AIRFLOW_CONN_JOBS_*`` for an emulator at ``url``: ``DEFAULT`` (Tinybird), ``ACME`` (REST),
+    ``KEBOOLA``, ``AIRBYTE``, and ``FAKTORY`` when ``faktory_url`` is given."""
 
     def conn(extra: dict[str, Any]) -> str:
         return json.dumps({"conn_type": "jobs", "host": url, "password": token, "extra": extra})

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from airflow_jobs_provider.emulator.connections import connection_env
-from airflow_jobs_provider.emulator.control_client import EmulatorServer
+from airflow_jobs_provider.emulator.control.client import EmulatorServer
 from tests.e2e.airflow_api import AirflowApi
 from tests.e2e.processes import Component, free_port, kill_leftovers, processes_of
 from tests.support.polling import poll_until

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.emulator.tinybird_sql import JOBS_LOG_COLUMNS, Query, SqlError, parse_query, run_query
+from airflow_jobs_provider.emulator.tinybird.sql import JOBS_LOG_COLUMNS, Query, SqlError, parse_query, run_query
 
 ROWS: list[dict[str, Any]] = [
     {**dict.fromkeys(JOBS_LOG_COLUMNS, ""), "job_id": "a", "status": "done", "started_at": "2024-01-01 00:00:02"},

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_jobs_provider.apis.job import Job, JobStatus
-from airflow_jobs_provider.emulator.airbyte_auth import CLIENT_ID
+from airflow_jobs_provider.emulator.airbyte.auth import CLIENT_ID
 from airflow_jobs_provider.emulator.connections import ACME_EXTRAS
 from airflow_jobs_provider.hooks.jobs import JobsHook
 

@@ -10,8 +10,8 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_jobs_provider.emulator.lifecycle import Snapshot, StateNames
-from airflow_jobs_provider.emulator.store import StoredJob
+from airflow_jobs_provider.emulator.core.lifecycle import Snapshot, StateNames
+from airflow_jobs_provider.emulator.core.store import StoredJob
 
 API = "keboola"
 STATES = StateNames(

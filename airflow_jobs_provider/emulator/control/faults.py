@@ -1,4 +1,4 @@
-"""``/_emulator/faults``: set, read and clear fault-injection rules (emulator/faults.py).
+"""``/_emulator/faults``: set, read and clear fault-injection rules (emulator/core/faults.py).
 
 ``POST`` takes one rule and answers with every rule and the counts (as ``GET`` does)::
 
@@ -20,22 +20,23 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.faults import HTTP_KINDS, TCP_KINDS, FaultInjector, FaultRule
-from airflow_jobs_provider.emulator.http_util import NO_BODY, json_body
+from airflow_jobs_provider.emulator.control.endpoint import PREFIX, control_error
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.faults import HTTP_KINDS, TCP_KINDS, FaultInjector, FaultRule
+from airflow_jobs_provider.emulator.core.http_util import json_object
 
-PATH = "/_emulator/faults"
+PATH = f"{PREFIX}/faults"
 FIELDS = frozenset({"api", "route", "seed", "rates", "retry_after", "stall_seconds", "slow_seconds"})
 TCP_APIS = frozenset({"faktory"})
 
 
 def _bad(message: str) -> JsonError:
-    return JsonError(400, {"error": message})
+    return control_error(400, message)
 
 
-def parse_rule(body: Any, apis: list[str]) -> FaultRule:
-    """Check a rule as posted; every refusal names the field and what it accepts."""
-    if body is NO_BODY or not isinstance(body, dict):
+def parse_rule(body: dict[str, Any] | None, apis: list[str]) -> FaultRule:
+    """Check a rule as posted (None: the body was no JSON object); every refusal names the field."""
+    if body is None:
         raise _bad("body must be a JSON object")
     unknown = sorted(set(body) - FIELDS)
     if unknown:
@@ -89,11 +90,11 @@ def _seconds(body: dict[str, Any], name: str, default: float) -> float:
 def register(app: web.Application, faults: FaultInjector, apis: list[str]) -> None:
     async def handle(request: web.Request) -> web.Response:
         if request.method == "POST":
-            faults.set_rule(parse_rule(await json_body(request), apis))
+            faults.set_rule(parse_rule(await json_object(request), apis))
         elif request.method == "DELETE":
             faults.clear()
         elif request.method != "GET":
-            raise JsonError(405, {"error": "use GET to read, POST to set or DELETE to clear fault rules"})
+            raise control_error(405, "use GET to read, POST to set or DELETE to clear fault rules")
         return web.json_response(faults.describe())
 
     app.router.add_route("*", PATH, handle)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from airflow_jobs_provider.emulator.script import Script
+from airflow_jobs_provider.emulator.core.script import Script
 
 CANCEL_DELAY = 0.3
 """Seconds a job that was cancelled while working spends cancelling before it is cancelled."""

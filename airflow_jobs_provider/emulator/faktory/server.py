@@ -3,8 +3,8 @@ ACK, FAIL, BEAT, INFO, END and Enterprise's TRACK GET/SET, on a loopback port of
 
 The listener starts and stops with the aiohttp app (on_startup/on_cleanup) on the same event
 loop and shares the app's JobStore, so ``POST /_emulator/script {"api": "faktory", ...}``
-scripts the next pushed jobs (emulator/faktory_worker.py runs those). The password is the
-emulator's token. ``/_emulator/faktory`` (emulator/faktory_control.py) shows the address and a
+scripts the next pushed jobs (emulator/faktory/worker.py runs those). The password is the
+emulator's token. ``/_emulator/faktory`` (emulator/control/faktory.py) shows the address and a
 log of commands with each client's address (one per TCP connection), and switches OSS mode and
 the tracking records' lifetime.
 """
@@ -24,11 +24,10 @@ from aiohttp import web
 
 from airflow_jobs_provider.apis.faktory.api import password_hash
 from airflow_jobs_provider.apis.faktory.wire import MAX_LINE, Command, ProtocolError, Reply, ReplyKind, parse_command
-from airflow_jobs_provider.emulator.faktory_broker import API, ENTERPRISE_ONLY, STATES, Broker, FaktoryError
-from airflow_jobs_provider.emulator.faktory_control import add_control
-from airflow_jobs_provider.emulator.faktory_worker import run_scripted
-from airflow_jobs_provider.emulator.faults import FAULTS_KEY, Fault, FaultInjector, tcp_fault
-from airflow_jobs_provider.emulator.store import JobStore
+from airflow_jobs_provider.emulator.core.faults import FAULTS_KEY, Fault, FaultInjector, tcp_fault
+from airflow_jobs_provider.emulator.core.store import JobStore
+from airflow_jobs_provider.emulator.faktory.broker import API, ENTERPRISE_ONLY, STATES, Broker, FaktoryError
+from airflow_jobs_provider.emulator.faktory.worker import run_scripted
 
 HANDSHAKE_TIMEOUT = 2.0
 FETCH_WAIT = 2.0
@@ -248,13 +247,15 @@ FAKTORY_KEY = web.AppKey("faktory", FaktoryServer)
 
 
 def register(app: web.Application, store: JobStore, token: str) -> None:
-    """Add Faktory to ``app``: its API name in the store, its listener, and its control route."""
+    """Add Faktory to ``app``: its API name in the store and its listener (under ``FAKTORY_KEY``).
+
+    Its settings route (emulator/control/faktory.py) is added by build_app, with the control endpoint.
+    """
     store.register_api(API, STATES)
     server = FaktoryServer(store, token)
     app[FAKTORY_KEY] = server
     app.on_startup.append(server.start)
     app.on_cleanup.append(server.stop)
-    add_control(app, server)
 
 
 def listen_on(app: web.Application, host: str, port: int) -> None:

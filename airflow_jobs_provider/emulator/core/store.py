@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_jobs_provider.emulator.lifecycle import Facts, Snapshot, StateNames, observe
-from airflow_jobs_provider.emulator.script import BUILT_IN_SCRIPT, Script
+from airflow_jobs_provider.emulator.core.lifecycle import Facts, Phase, Snapshot, StateNames, observe
+from airflow_jobs_provider.emulator.core.script import BUILT_IN_SCRIPT, Script
 
 
 @dataclass
@@ -147,9 +147,14 @@ class JobStore:
         """Record a cancel request (the API module has already checked its own rules).
 
         ``immediate`` cancels at once; otherwise the job is cancelling for CANCEL_DELAY first.
-        A cancel replaces any forced state: it is the newer event.
+        A cancel replaces any forced state: it is the newer event. A job already cancelling
+        (wound down by an earlier cancel, or forced into its API's cancelling state) is left as
+        it is: a repeated cancel is harmless. APIs that refuse a repeat check before calling.
         """
         with self._lock:
+            snap = self.observe(job)
+            if snap.phase is Phase.CANCELLING:
+                return snap
             job.facts.cancel_at = self.now()
             job.facts.cancel_immediate = immediate
             job.facts.forced_status = job.facts.forced_at = None

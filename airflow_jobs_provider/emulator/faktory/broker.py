@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_jobs_provider.emulator.http_util import iso_z
-from airflow_jobs_provider.emulator.lifecycle import StateNames
-from airflow_jobs_provider.emulator.script import BUILT_IN_SCRIPT
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.core.http_util import iso_z
+from airflow_jobs_provider.emulator.core.lifecycle import StateNames
+from airflow_jobs_provider.emulator.core.script import BUILT_IN_SCRIPT
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 API = "faktory"
 STATES = StateNames(

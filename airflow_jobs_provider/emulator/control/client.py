@@ -97,7 +97,7 @@ class EmulatorServer:
         seed: int = 0,
         **timing: float,
     ) -> dict[str, Any]:
-        """Inject faults into ``api`` (or one route of it) at these rates; see emulator/faults.py.
+        """Inject faults into ``api`` (or one route of it) at these rates; see emulator/core/faults.py.
 
         ``rates`` maps a kind (``5xx``, ``429``, ``reset``, ``stall``, ``garbage``, ``html``,
         ``truncated``, ``slow``) to a probability; ``timing`` takes ``retry_after``,

@@ -9,7 +9,6 @@ Killing a finished job is a 400 here; the real answer is unverified.
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import uuid
 from collections.abc import Mapping
@@ -17,10 +16,14 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import NO_BODY, base_url, json_body
-from airflow_jobs_provider.emulator.keboola_json import (
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.auth import same_secret
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import base_url, json_object
+from airflow_jobs_provider.emulator.core.lifecycle import as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.keboola.search import SearchError, parse_search
+from airflow_jobs_provider.emulator.keboola.shapes import (
     API,
     STATES,
     WAITING,
@@ -28,9 +31,6 @@ from airflow_jobs_provider.emulator.keboola_json import (
     job_json,
     status_of,
 )
-from airflow_jobs_provider.emulator.keboola_search import SearchError, parse_search
-from airflow_jobs_provider.emulator.lifecycle import as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
 
 FIRST_JOB_ID = 900000001
 MODES = ("run", "forceRun", "debug")
@@ -91,8 +91,7 @@ class KeboolaApi:
         self._ids = itertools.count(FIRST_JOB_ID)
 
     def _authorize(self, request: web.Request) -> None:
-        token = request.headers.get("X-StorageApi-Token", "")
-        if not token or not hmac.compare_digest(token.encode(), self._token.encode()):
+        if not same_secret(request.headers.get("X-StorageApi-Token"), self._token):
             raise keboola_error(401, "Invalid access token")
 
     def _job(self, request: web.Request) -> StoredJob:
@@ -107,8 +106,8 @@ class KeboolaApi:
 
     async def create_job(self, request: web.Request) -> web.Response:
         self._authorize(request)
-        body = await json_body(request)
-        if body is NO_BODY or not isinstance(body, dict):
+        body = await json_object(request)
+        if body is None:
             raise keboola_error(400, "Request body must be a JSON object")
         parent = request.headers.get("X-KBC-RunId", "") or str(body.get("parentRunId") or "")
         attrs = _creation_attrs(body, parent)
@@ -131,8 +130,7 @@ class KeboolaApi:
         status = status_of(job, self._store.observe(job))
         if is_finished(job, status):
             raise keboola_error(400, f'Job "{job.job_id}" is already finished (status "{status}") and cannot be killed')
-        if status != STATES.cancelling:
-            self._store.cancel(job, immediate=status in (STATES.queued, WAITING))
+        self._store.cancel(job, immediate=status in (STATES.queued, WAITING))
         return web.json_response(self._json(request, job), status=202)
 
     async def search_jobs(self, request: web.Request) -> web.Response:

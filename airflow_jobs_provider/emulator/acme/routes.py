@@ -7,17 +7,17 @@ create, a ``{"run": ...}`` envelope, upper-case states, an integer progress, 202
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import NO_BODY, base_url, iso_z, json_body
-from airflow_jobs_provider.emulator.lifecycle import Phase, Snapshot, StateNames, as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.auth import same_secret
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import base_url, iso_z, json_object
+from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, StateNames, as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 API = "acme"
 STATES = StateNames(
@@ -55,8 +55,7 @@ class AcmeApi:
         self._token = token
 
     def _authorize(self, request: web.Request) -> None:
-        key = request.headers.get("X-Api-Key", "")
-        if not key or not hmac.compare_digest(key.encode(), self._token.encode()):
+        if not same_secret(request.headers.get("X-Api-Key"), self._token):
             raise acme_error(401, "invalid API key")
 
     def _run(self, request: web.Request) -> StoredJob:
@@ -71,8 +70,8 @@ class AcmeApi:
 
     async def create_run(self, request: web.Request) -> web.Response:
         self._authorize(request)
-        body = await json_body(request)
-        if body is NO_BODY or not isinstance(body, dict):
+        body = await json_object(request)
+        if body is None:
             raise acme_error(422, "body must be a JSON object")
         if not isinstance(body.get("task"), str) or not body["task"]:
             raise acme_error(422, "task is required")
@@ -92,8 +91,7 @@ class AcmeApi:
         snap = self._store.observe(job)
         if snap.phase is Phase.FINISHED:
             raise acme_error(409, "run is already finished")
-        if snap.phase is not Phase.CANCELLING:
-            snap = self._store.cancel(job, immediate=snap.phase is Phase.QUEUED)
+        snap = self._store.cancel(job, immediate=snap.phase is Phase.QUEUED)
         return self._answer(request, job, snap, status=202)
 
     async def list_runs(self, request: web.Request) -> web.Response:

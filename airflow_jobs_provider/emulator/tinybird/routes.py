@@ -9,7 +9,6 @@ data source name is accepted: the emulator keeps no catalogue, only jobs.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -17,12 +16,13 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import base_url
-from airflow_jobs_provider.emulator.lifecycle import Phase, as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
-from airflow_jobs_provider.emulator.tinybird_json import (
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.auth import same_secret
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import base_url
+from airflow_jobs_provider.emulator.core.lifecycle import Phase, as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.tinybird.shapes import (
     API,
     IMPORT,
     POPULATE,
@@ -34,7 +34,7 @@ from airflow_jobs_provider.emulator.tinybird_json import (
     list_item_json,
     naive_utc,
 )
-from airflow_jobs_provider.emulator.tinybird_sql import SqlError, parse_query, run_query
+from airflow_jobs_provider.emulator.tinybird.sql import SqlError, parse_query, run_query
 
 DOCS = "https://docs.tinybird.co"
 AUTH_DOC = "/api-reference/overview#authentication"
@@ -101,7 +101,7 @@ class TinybirdApi:
         if not token:
             parts = request.headers.get("Authorization", "").split(" ")
             token = parts[1] if len(parts) == 2 and parts[0] == "Bearer" else None
-        if not token or not hmac.compare_digest(token.encode(), self._token.encode()):
+        if not same_secret(token, self._token):
             raise tinybird_error(403, "invalid authentication token", AUTH_DOC)
 
     # --- jobs API ---------------------------------------------------------------------

@@ -6,8 +6,8 @@ accepted: the emulator keeps no catalogue, only jobs. Emulator-only choices, whe
 behaviour is unverified: a second job for a connection with an active job is a 409
 ``state-conflict``, and cancelling a job that has ended is a 409 too.
 
-``/_emulator/airbyte/tokens`` (GET, or POST ``{"lifetime": s, "revoke": true}``) shows and changes
-the access-token lifetime and revokes issued tokens; the setting outlives ``/_emulator/reset``.
+The access-token lifetime and revocation are control settings (``/_emulator/airbyte/tokens``,
+emulator/control/airbyte.py); register() leaves the token book under ``TOKENS_KEY`` for it.
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import route_name
-from airflow_jobs_provider.emulator.airbyte_auth import (
+from airflow_jobs_provider.emulator.airbyte.auth import (
     BASIC_USER,
     CLIENT_ID,
     TokenBook,
     basic_user,
     expires_in,
-    same,
 )
-from airflow_jobs_provider.emulator.airbyte_json import (
+from airflow_jobs_provider.emulator.airbyte.shapes import (
     ACTIVE,
     API,
     STATES,
@@ -38,10 +36,11 @@ from airflow_jobs_provider.emulator.airbyte_json import (
     job_json,
     raw_status,
 )
-from airflow_jobs_provider.emulator.control import PREFIX, control_error
-from airflow_jobs_provider.emulator.http_util import NO_BODY, json_body
-from airflow_jobs_provider.emulator.lifecycle import as_created
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.core.access_log import route_name
+from airflow_jobs_provider.emulator.core.auth import same_secret
+from airflow_jobs_provider.emulator.core.http_util import json_object
+from airflow_jobs_provider.emulator.core.lifecycle import as_created
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 START_JOB_TYPES = ("sync", "reset", "clear")
 JOB_TYPES = ("sync", "reset", "refresh", "clear")
@@ -87,7 +86,7 @@ class AirbyteEmulator:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         value = value.strip()
         if scheme.lower() == "bearer" and value:
-            if same(value, self._token):
+            if same_secret(value, self._token):
                 return
             why = self.tokens.check(value, self._store.now())
             if why is None:
@@ -96,7 +95,7 @@ class AirbyteEmulator:
                 raise Problem(401, "invalid-api-key", "The access token has expired; request a new one.")
         elif scheme.lower() == "basic":
             pair = basic_user(value)
-            if pair is not None and same(pair[0], BASIC_USER) and same(pair[1], self._token):
+            if pair is not None and same_secret(pair[0], BASIC_USER) and same_secret(pair[1], self._token):
                 return
         raise Problem(401, "invalid-api-key", "Missing or invalid credentials in the Authorization header.")
 
@@ -110,7 +109,7 @@ class AirbyteEmulator:
         grant = fields.get("grant-type", fields.get("grant_type"))
         if grant is not None and grant != "client_credentials":
             raise bad_request(f"Unsupported grant type {grant!r}; use client_credentials.")
-        if not (same(client_id, CLIENT_ID) and same(client_secret, self._token)):
+        if not (same_secret(client_id, CLIENT_ID) and same_secret(client_secret, self._token)):
             raise Problem(403, "forbidden", "Invalid client credentials.")
         token, lifetime = self.tokens.issue(self._store.now())
         return web.json_response({"access_token": token, "token_type": "Bearer", "expires_in": expires_in(lifetime)})
@@ -118,8 +117,8 @@ class AirbyteEmulator:
     async def _token_fields(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/x-www-form-urlencoded":
             return {key: str(value) for key, value in (await request.post()).items()}
-        body = await json_body(request)
-        if body is NO_BODY or not isinstance(body, dict):
+        body = await json_object(request)
+        if body is None:
             raise bad_request("The request body must be a JSON object or a form.")
         return body
 
@@ -144,8 +143,8 @@ class AirbyteEmulator:
     @problems
     async def create_job(self, request: web.Request) -> web.Response:
         self._authorize(request)
-        body = await json_body(request)
-        if body is NO_BODY or not isinstance(body, dict):
+        body = await json_object(request)
+        if body is None:
             raise bad_request("The request body must be a JSON object with connectionId and jobType.")
         connection_id, job_type = body.get("connectionId"), body.get("jobType")
         if not isinstance(connection_id, str) or not UUID.fullmatch(connection_id):
@@ -214,23 +213,6 @@ class AirbyteEmulator:
                 return False
         return True
 
-    # --- control ------------------------------------------------------------------------
-
-    async def token_settings(self, request: web.Request) -> web.Response:
-        """GET: lifetime and counts. POST ``{"lifetime": s}`` and/or ``{"revoke": true}``."""
-        if request.method == "POST":
-            body = await json_body(request)
-            if body is NO_BODY or not isinstance(body, dict) or set(body) - {"lifetime", "revoke"}:
-                raise control_error(400, "body must be a JSON object with 'lifetime' (seconds) and/or 'revoke'")
-            if "lifetime" in body:
-                try:
-                    self.tokens.configure(body["lifetime"])
-                except ValueError as error:
-                    raise control_error(400, str(error)) from None
-            if body.get("revoke") is True:
-                self.tokens.revoke_all()
-        return web.json_response(self.tokens.state(self._store.now()))
-
 
 def _filters(query: Any) -> dict[str, Any]:
     """The list filters of a query string, checked; workspaces are accepted and ignored (one workspace)."""
@@ -277,6 +259,10 @@ def _moment(name: str, text: str) -> float:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
 
 
+TOKENS_KEY = web.AppKey("airbyte_tokens", TokenBook)
+"""Where register() leaves the access tokens, for their control route (emulator/control/airbyte.py)."""
+
+
 def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Airbyte routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
@@ -289,5 +275,4 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     job = router.add_resource("/v1/jobs/{job_id}", name=route_name(API, "job"))
     job.add_route("GET", handlers.get_job)
     job.add_route("DELETE", handlers.cancel_job)
-    router.add_get(f"{PREFIX}/airbyte/tokens", handlers.token_settings)
-    router.add_post(f"{PREFIX}/airbyte/tokens", handlers.token_settings)
+    app[TOKENS_KEY] = handlers.tokens

@@ -7,16 +7,17 @@ auth: the emulator is a local tool. Errors are ``{"error": "..."}`` with 400 or 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.access_log import AccessLog
-from airflow_jobs_provider.emulator.errors import JsonError
-from airflow_jobs_provider.emulator.http_util import NO_BODY, iso_z, json_body
-from airflow_jobs_provider.emulator.lifecycle import Phase
-from airflow_jobs_provider.emulator.script import Script, ScriptError, parse_script, script_json
-from airflow_jobs_provider.emulator.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.core.access_log import AccessLog
+from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.http_util import iso_z, json_object
+from airflow_jobs_provider.emulator.core.lifecycle import Phase
+from airflow_jobs_provider.emulator.core.script import Script, ScriptError, parse_script, script_json
+from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 PREFIX = "/_emulator"
 
@@ -28,9 +29,10 @@ def control_error(status: int, message: str) -> JsonError:
 class ControlApi:
     """Handlers for the control routes."""
 
-    def __init__(self, store: JobStore, log: AccessLog) -> None:
+    def __init__(self, store: JobStore, log: AccessLog, also_reset: Sequence[Callable[[], None]] = ()) -> None:
         self._store = store
         self._log = log
+        self._also_reset = tuple(also_reset)
 
     def _api(self, value: Any) -> str:
         if not isinstance(value, str) or not value:
@@ -40,8 +42,8 @@ class ControlApi:
         return value
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
-        body = await json_body(request)
-        if body is NO_BODY or not isinstance(body, dict):
+        body = await json_object(request)
+        if body is None:
             raise control_error(400, "body must be a JSON object")
         return body
 
@@ -93,8 +95,11 @@ class ControlApi:
         return api, script, times
 
     async def reset(self, request: web.Request) -> web.Response:
+        """Jobs, scripts, the access log, and whatever else registered to be reset (fault rules, Faktory)."""
         self._store.reset()
         self._log.clear()
+        for reset in self._also_reset:
+            reset()
         return web.json_response({"reset": True})
 
     async def jobs(self, request: web.Request) -> web.Response:
@@ -119,9 +124,14 @@ class ControlApi:
         return web.json_response([entry.to_json() for entry in self._log.entries()])
 
 
-def register(app: web.Application, store: JobStore, log: AccessLog) -> None:
-    """Add the control routes (unnamed: the access log leaves them out anyway)."""
-    handlers = ControlApi(store, log)
+def register(
+    app: web.Application, store: JobStore, log: AccessLog, also_reset: Sequence[Callable[[], None]] = ()
+) -> None:
+    """Add the control routes (unnamed: the access log leaves them out anyway).
+
+    ``also_reset``: what ``POST /_emulator/reset`` clears besides the store and the access log.
+    """
+    handlers = ControlApi(store, log, also_reset)
     router = app.router
     router.add_post(f"{PREFIX}/script", handlers.script)
     router.add_post(f"{PREFIX}/defaults", handlers.defaults)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import math
 import secrets
@@ -67,10 +66,6 @@ class TokenBook:
         with self._lock:
             live = sum(1 for expiry in self._expiry.values() if now < expiry)
             return {"lifetime": self.lifetime, "issued": self.issued, "live": live}
-
-
-def same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def basic_user(header_value: str) -> tuple[str, str] | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 
-from airflow_jobs_provider.emulator.faktory_broker import STATES, Broker, FaktoryError
-from airflow_jobs_provider.emulator.script import Script
+from airflow_jobs_provider.emulator.core.script import Script
+from airflow_jobs_provider.emulator.faktory.broker import STATES, Broker, FaktoryError
 
 WORKER_ID = "jobs-emulator-worker"
 ERROR_TYPE = "ScriptedFailure"

@@ -2,7 +2,7 @@
 
 Each entry keeps the client's socket address (tests count TCP connections with it) and the
 API that served the request, when it arrived, and the fault injected into it, if any
-(emulator/faults.py). Tokens are never stored: the ``token`` query value is replaced
+(emulator/core/faults.py). Tokens are never stored: the ``token`` query value is replaced
 by ``***`` and headers are not recorded at all. Control-endpoint calls are left out, so the
 log shows exactly the traffic of the client under test.
 
@@ -23,7 +23,7 @@ from aiohttp.typedefs import Handler, Middleware
 CONTROL_PREFIX = "/_emulator/"
 REDACTED = "***"
 FAULT_KEY: Any = web.RequestKey("fault", str) if hasattr(web, "RequestKey") else "emulator.fault"
-"""Request key where fault injection (emulator/faults.py) notes the kind of fault it injected."""
+"""Request key where fault injection (emulator/core/faults.py) notes the kind of fault it injected."""
 UNANSWERED_FAULTS = frozenset({"reset", "stall"})
 """Faults after which the client got no status line: their entries have status 0."""
 

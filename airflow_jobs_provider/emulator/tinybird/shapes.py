@@ -11,8 +11,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_jobs_provider.emulator.lifecycle import Phase, Snapshot, StateNames
-from airflow_jobs_provider.emulator.store import StoredJob
+from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, StateNames
+from airflow_jobs_provider.emulator.core.store import StoredJob
 
 API = "tinybird"
 STATES = StateNames(

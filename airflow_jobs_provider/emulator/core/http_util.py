@@ -8,22 +8,23 @@ from typing import Any
 
 from aiohttp import web
 
-NO_BODY = object()
-"""Returned by ``json_body`` when the body is empty or not JSON, for the caller to word the error."""
-
 
 def base_url(request: web.Request) -> str:
     """``scheme://host[:port]`` as the client addressed us, for URLs that point back here."""
     return f"{request.scheme}://{request.host}"
 
 
-async def json_body(request: web.Request) -> Any:
-    """The decoded JSON body, or NO_BODY: each API words its own error for a bad body."""
+async def json_object(request: web.Request) -> dict[str, Any] | None:
+    """The body as a JSON object; None when it is empty, not JSON, or JSON but not an object.
+
+    Each API words its own error for a bad body, so the caller raises it.
+    """
     text = await request.text()
     try:
-        return json.loads(text) if text.strip() else NO_BODY
+        body = json.loads(text) if text.strip() else None
     except ValueError:
-        return NO_BODY
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def iso_z(epoch: float) -> str:

@@ -1,6 +1,6 @@
 """Fault injection: make the emulated APIs fail the way real networks and overloaded APIs do.
 
-A rule (set through ``POST /_emulator/faults``, see emulator/faults_control.py) gives one API, or
+A rule (set through ``POST /_emulator/faults``, see emulator/control/faults.py) gives one API, or
 one route of it, a rate per fault kind. Each request draws its fault from a hash of the rule's
 seed, the request's method and path, and how many times that same request was seen before, so
 a run is reproducible for a given seed, and concurrent clients do not change each other's draws.
@@ -37,13 +37,12 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from airflow_jobs_provider.emulator.access_log import CONTROL_PREFIX, FAULT_KEY, api_of
+from airflow_jobs_provider.emulator.core.access_log import CONTROL_PREFIX, FAULT_KEY, api_of
 
 HTTP_KINDS = ("5xx", "429", "reset", "stall", "garbage", "html", "truncated", "slow")
 TCP_KINDS = ("reset", "stall", "garbage", "truncated", "slow")
 AFTER_STATUSES = (500, 502, 504)
 """Error statuses a server sends after it may have acted on the request."""
-RESET_PATH = "/_emulator/reset"
 HTML_PAGE = "<html><head><title>{status}</title></head><body><h1>{status} {reason}</h1><hr>nginx</body></html>"
 
 
@@ -164,10 +163,7 @@ class FaultInjector:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(CONTROL_PREFIX):
-            response = await handler(request)
-            if request.method == "POST" and request.path == RESET_PATH and response.status == 200:
-                self.clear()
-            return response
+            return await handler(request)
         api, name = api_of(request), request.match_info.route.name
         route = name.split(".", 1)[1] if name else None
         fault = self.decide(api, route, request.method, request.rel_url.raw_path) if api else None
