@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -68,6 +69,8 @@ POLL = 0.1
 CONCURRENCY = 160
 SHARED_PATHS = {("POST", "/jobs"), ("POST", "/v1/jobs"), ("POST", "/acme/v2/runs"), ("POST", "/v1/applications/token")}
 """Start and token endpoints every job shares: their log entries cannot be told apart per request."""
+SHARED_START = re.compile(r"/v0/pipes/[^/]+/(copy|sink|nodes/[^/]+/population)|/v0/datasources")
+"""Tinybird's starts: every job of one pipe posts to the same path, so they cannot be told apart either."""
 EVENT_OUTCOME = {"success": "SUCCEEDED", "failed": "FAILED", "cancelled": "CANCELLED"}
 
 
@@ -245,7 +248,7 @@ def access_log_checks(entries: list[dict[str, Any]]) -> tuple[int, float | None]
     by_request: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for entry in entries:
         key = (entry["method"], entry["path"].split("?", 1)[0] if entry["method"] == "POST" else entry["path"])
-        if key not in SHARED_PATHS:
+        if key not in SHARED_PATHS and not (key[0] == "POST" and SHARED_START.fullmatch(key[1])):
             by_request[key].append(entry)
     longest, margin = 0, None
     for logged in by_request.values():
