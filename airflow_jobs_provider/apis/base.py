@@ -15,6 +15,7 @@ from airflow_jobs_provider.apis.exchange import Conversation, Exchange, ReplyT, 
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.states import StateMap
+from airflow_jobs_provider.apis.story import StoryPage, Summary
 from airflow_jobs_provider.apis.values import error_text
 from airflow_jobs_provider.exceptions import (
     JobNotFoundError,
@@ -85,6 +86,22 @@ class JobsApi(Generic[SendT, ReplyT]):
     def probe(self) -> Conversation[SendT, ReplyT, str]:
         """A cheap authenticated call for the connection test."""
         raise NotImplementedError
+
+    def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Conversation[SendT, ReplyT, StoryPage]:
+        """The job's own story since ``cursor`` (apis/story.py): new lines and the next cursor.
+
+        ``job`` is the observation just read; an API whose job answer says it all yields nothing.
+        """
+        yield from ()
+        return StoryPage((), dict(cursor or {}))
+
+    def summary(self, job: Job) -> Summary:
+        """What the API says of a finished job's duration, queue time, rows and bytes."""
+        return Summary()
+
+    def secrets(self) -> tuple[str | None, ...]:
+        """What no story line may show: the connection's token, and any secret obtained at run time."""
+        return (self.settings.token,)
 
     def share(self, shared: SharedState) -> None:
         """Take state that adapters of the same credentials share on one event loop (Airbyte's tokens)."""

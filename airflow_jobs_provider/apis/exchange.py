@@ -24,7 +24,9 @@ class Request:
     """What to send; ``path`` is already URL-encoded and relative to the connection's base URL.
 
     ``replayable`` is False for requests that start a job: those may only be retried when the
-    server certainly did not receive them, or a retry could start a second job.
+    server certainly did not receive them, or a retry could start a second job. ``host`` sends the
+    request to another base URL of the same service (Keboola's Storage API beside its Queue API);
+    it only ever comes from the connection, never from an API answer, since the token goes with it.
     """
 
     method: str
@@ -33,11 +35,12 @@ class Request:
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     replayable: bool = True
+    host: str | None = None
 
     def url(self, base_url: str) -> str:
         """Full, already-encoded URL: transports must send it as is (no re-quoting, no dot-segment folding)."""
         query = urlencode(self.params, doseq=True, quote_via=quote) if self.params else ""
-        return f"{base_url}{self.path}" + (f"?{query}" if query else "")
+        return f"{self.host or base_url}{self.path}" + (f"?{query}" if query else "")
 
     uncertain_advice: ClassVar[str] = (
         ", so the job may have started; not retried so that no second job starts (the task is not retried "
@@ -50,7 +53,7 @@ class Request:
         return f"{self.method} {self.path}"
 
     def describe_at(self, base_url: str) -> str:
-        return f"{self.method} {base_url}{self.path}"
+        return f"{self.method} {self.host or base_url}{self.path}"
 
 
 @dataclass(frozen=True)

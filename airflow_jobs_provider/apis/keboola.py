@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
+from airflow_jobs_provider.apis import keboola_story
 from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.story import StoryPage, Summary, bounded
 from airflow_jobs_provider.apis.values import quote_job_id
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
@@ -58,7 +61,9 @@ PAYLOAD_FIELDS = (
     "id", "runId", "parentRunId", "status", "desiredStatus", "isFinished", "mode", "type", "component", "config",
     "configRowIds", "branchId", "tag", "createdTime", "startTime", "endTime", "durationSeconds",
 )  # fmt: skip
-"""What a Job's payload keeps: small scalars; ``result`` and ``configData`` can be large."""
+"""What a Job's payload keeps as is: small scalars (``configData`` can be large and hold secrets)."""
+BOUNDED_FIELDS = ("result", "metrics")
+"""Kept cut to size (apis/story.py ``bounded``): the job's statistics, its tables and its error."""
 
 WARNING_HINT = (
     "keboola state 'warning': the job finished but one of its child jobs failed; to accept that, "
@@ -196,7 +201,10 @@ class KeboolaApi(HttpJobsApi):
             raw_status=raw,
             url=url if isinstance(url, str) and url else self.job_url(job_id),
             message=message or None,
-            payload={key: body[key] for key in PAYLOAD_FIELDS if key in body},
+            payload={
+                **{key: body[key] for key in PAYLOAD_FIELDS if key in body},
+                **{key: bounded(as_object(body[key])) for key in BOUNDED_FIELDS if key in body},
+            },
         )
 
     def status_of(self, raw: str, finished: Any, job_id: str) -> tuple[JobStatus, str | None]:
@@ -225,6 +233,17 @@ class KeboolaApi(HttpJobsApi):
 
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/jobs/{quote_job_id(job_id)}"
+
+    # -- the job's story: its run's Storage API events (apis/keboola_story.py)
+    @cached_property
+    def storage_url(self) -> str:
+        return keboola_story.storage_url(self.settings)
+
+    def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:
+        return (yield from keboola_story.story(self, job, cursor))
+
+    def summary(self, job: Job) -> Summary:
+        return keboola_story.summary(job)
 
 
 def as_object(value: Any) -> Mapping[str, Any]:

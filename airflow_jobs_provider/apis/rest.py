@@ -19,10 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_jobs_provider.apis import rest_story
 from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
+from airflow_jobs_provider.apis.story import StoryPage
 from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 
@@ -73,6 +75,11 @@ class RestApi(HttpJobsApi):
             for name in ("start", "get", "cancel", "list")
             if extras.get(name)
         }
+        if extras.get("log_endpoint"):  # optional: the job's log entries (apis/rest_story.py)
+            self.endpoints["log"] = Endpoint.parse(extras["log_endpoint"], "log_endpoint", conn_id)
+            if "{job_id}" not in self.endpoints["log"].path:
+                raise JobsConfigError(f"connection {conn_id!r}: extra 'log_endpoint' must name {{job_id}} in its path")
+        self.log_fields = rest_story.LogFields.parse(extras, conn_id)
         if "{job_id}" not in self.endpoints["get"].path:
             raise JobsConfigError(f"connection {conn_id!r}: extra 'get' must contain {{job_id}} in its path")
         for key in ("id_field", "state_field", *OPTIONAL_PATHS):
@@ -175,6 +182,9 @@ class RestApi(HttpJobsApi):
             message=str(message) if message else None,
             payload=dict(document),
         )
+
+    def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:
+        return (yield from rest_story.story(self, job, cursor))
 
     def _path(self, key: str) -> str:
         root = self.fields["job_root"]

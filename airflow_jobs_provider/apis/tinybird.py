@@ -10,9 +10,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_jobs_provider.apis import tinybird_story
 from airflow_jobs_provider.apis.base import HttpJobsApi
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.story import StoryPage, Summary
 from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
 
@@ -168,6 +170,13 @@ class TinybirdApi(HttpJobsApi):
 
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/v0/jobs/{quote_job_id(job_id)}"
+
+    # -- the job's story: its detail, and its ops-log rows when it failed (apis/tinybird_story.py)
+    def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:
+        return (yield from tinybird_story.story(self, job, cursor))
+
+    def summary(self, job: Job) -> Summary:
+        return tinybird_story.summary(job)
 
 
 def _error_message(body: Mapping[str, Any]) -> str | None:

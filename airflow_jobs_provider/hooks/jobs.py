@@ -18,6 +18,7 @@ from airflow_jobs_provider.apis.exchange import arun_exchange, run_exchange
 from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
+from airflow_jobs_provider.apis.story import StoryPage
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport
 from airflow_jobs_provider.hooks.retry import RetryPolicy
@@ -122,6 +123,10 @@ class JobsHook(BaseHook):
     def cancel_job(self, job_id: str) -> Job:
         return run_exchange(self.api.cancel_job(job_id), self._sync.send)
 
+    def story(self, job: Job, cursor: Mapping[str, Any] | None = None) -> StoryPage:
+        """What is new in the job's own story since ``cursor`` (its events, attempts, errors: apis/story.py)."""
+        return run_exchange(self.api.story(job, cursor), self._sync.send)
+
     def test_connection(self) -> tuple[bool, str]:
         try:
             return True, run_exchange(self.api.probe(), self._sync.send)
@@ -165,6 +170,9 @@ class JobsHook(BaseHook):
 
     async def acancel_job(self, job_id: str) -> Job:
         return await arun_exchange(self.api.cancel_job(job_id), self._session.send)
+
+    async def astory(self, job: Job, cursor: Mapping[str, Any] | None = None) -> StoryPage:
+        return await arun_exchange(self.api.story(job, cursor), self._session.send)
 
     # -- connection form before Airflow 3.2 (3.2+ reads conn-fields and ui-field-behaviour from provider info)
     @classmethod

@@ -18,6 +18,7 @@ from airflow_jobs_provider.tasks import options
 from airflow_jobs_provider.tasks.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
 from airflow_jobs_provider.tasks.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.tasks.progress import ProgressLog
+from airflow_jobs_provider.tasks.story import JobStory
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -110,7 +111,7 @@ class TriggerJobOperator(BaseOperator):
         if not self.wait_for_completion:
             return job.job_id
         if job.status.is_terminal:
-            return raise_for_outcome(job).job_id
+            return self._wait(job)
         if self.deferrable:
             from airflow_jobs_provider.triggers.jobs import JobStatusTrigger  # not at DAG parse
 
@@ -170,12 +171,14 @@ class TriggerJobOperator(BaseOperator):
         ti.xcom_push(key=JOB_URL_KEY, value=job.url or "")
 
     def _wait(self, job: Job) -> str:
-        progress = ProgressLog()
+        progress, story = ProgressLog(), JobStory(self.log)
         give_up_at = time.monotonic() + self.timeout if self.timeout else None
         while True:
             if line := progress.line(job):
                 self.log.info(line)
+            story.follow(self.hook, job)  # the job's own events and errors (tasks/story.py)
             if job.status.is_terminal:
+                story.summarize(self.hook, job)
                 return raise_for_outcome(job).job_id
             if give_up_at is not None and time.monotonic() >= give_up_at:
                 self._cancel_quietly(job.job_id, "the wait timed out")
@@ -203,6 +206,7 @@ class TriggerJobOperator(BaseOperator):
             self._cancel_quietly(job_id, "the wait timed out")
             raise JobsError(f"{message}; waited {self.timeout:g}s")
         assert job is not None  # read_event guarantees a job for the other kinds
+        JobStory(self.log).summarize(self.hook, job)  # the trigger logged the story itself
         return raise_for_outcome(job).job_id
 
     def on_kill(self) -> None:

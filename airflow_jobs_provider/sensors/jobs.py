@@ -24,6 +24,7 @@ from airflow_jobs_provider.tasks import options
 from airflow_jobs_provider.tasks.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
 from airflow_jobs_provider.tasks.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.tasks.progress import ProgressLog
+from airflow_jobs_provider.tasks.story import JobStory
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -72,6 +73,7 @@ class JobSensor(BaseSensorOperator):
         self.cancel_on_kill = cancel_on_kill
         self.cancel_on_timeout = cancel_on_timeout
         self._progress = ProgressLog()
+        self._story: JobStory | None = None
 
     @cached_property
     def hook(self) -> JobsHook:
@@ -83,8 +85,11 @@ class JobSensor(BaseSensorOperator):
         job = self.hook.get_job(self.job_id)
         if line := self._progress.line(job):
             self.log.info(line)
+        story = self._job_story(context)
+        story.follow(self.hook, job)  # the job's own events and errors (tasks/story.py)
         if not job.status.is_terminal:
             return False
+        story.summarize(self.hook, job)
         return PokeReturnValue(is_done=True, xcom_value=raise_for_outcome(job).to_dict())
 
     def execute(self, context: Context) -> Any:
@@ -107,6 +112,7 @@ class JobSensor(BaseSensorOperator):
                 status_overrides=self.status_overrides,
                 cancel_on_kill=self.cancel_on_kill,
                 deadline_source=which,
+                story_cursor=self._job_story(context).cursor,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),
@@ -126,7 +132,16 @@ class JobSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(f"Sensor has timed out: {message}")
         if kind == "error" or job is None:
             raise error_from_event(event, message)
+        JobStory(self.log).summarize(self.hook, job)  # the trigger logged the story itself
         return raise_for_outcome(job).to_dict()
+
+    def _job_story(self, context: Context) -> JobStory:
+        """One story per watch; between reschedule-mode pokes its cursor lives in the task state store."""
+        if self.reschedule:
+            return JobStory.between_pokes(self.log, context)
+        if self._story is None:
+            self._story = JobStory(self.log)
+        return self._story
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         with self._cancel_job_on_timeout():

@@ -22,6 +22,7 @@ from airflow_jobs_provider.exceptions import JobOutcomeError, JobsConfigError, J
 from airflow_jobs_provider.tasks.event_kinds import EVENT_FOR_STATUS
 from airflow_jobs_provider.tasks.options import optional_seconds, seconds
 from airflow_jobs_provider.tasks.progress import ProgressLog
+from airflow_jobs_provider.tasks.story import JobStory
 from airflow_jobs_provider.triggers import events
 from airflow_jobs_provider.triggers.batch_poller import watch_job
 from airflow_jobs_provider.triggers.cursor import JobCursor
@@ -53,6 +54,8 @@ class JobStatusTrigger(BaseTrigger):
     :param cancel_on_kill: cancel the job when a user kills the deferred task (Airflow 3.3+).
     :param deadline_source: which of the task's limits ``deadline`` is (``timeout`` or
         ``execution_timeout``, see tasks/deadline.py); the timeout event carries it back to the task.
+    :param story_cursor: where the task's own reading of the job's story stopped (tasks/story.py),
+        so that the trigger logs only what is new.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class JobStatusTrigger(BaseTrigger):
         status_overrides: dict[str, str] | None = None,
         cancel_on_kill: bool = True,
         deadline_source: str | None = None,
+        story_cursor: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -74,6 +78,7 @@ class JobStatusTrigger(BaseTrigger):
         self.status_overrides = dict(status_overrides or {})
         self.cancel_on_kill = cancel_on_kill
         self.deadline_source = deadline_source
+        self.story_cursor = dict(story_cursor or {})
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -86,6 +91,7 @@ class JobStatusTrigger(BaseTrigger):
                 "status_overrides": self.status_overrides,
                 "cancel_on_kill": self.cancel_on_kill,
                 "deadline_source": self.deadline_source,
+                **({"story_cursor": self.story_cursor} if self.story_cursor else {}),  # rows of 0.1 stay as they were
             },
         )
 
@@ -95,7 +101,7 @@ class JobStatusTrigger(BaseTrigger):
         return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        progress = ProgressLog()
+        progress, story = ProgressLog(), JobStory(self.log, self.story_cursor)
         try:
             # watch_job: a GET per poll, or shared polls when the API reads many jobs at once (batch_poller.py)
             async with self._hook() as hook, watch_job(hook, self.job_id, self.poll_interval) as watch:
@@ -103,6 +109,7 @@ class JobStatusTrigger(BaseTrigger):
                     job: Job = await watch.poll()
                     if line := progress.line(job):
                         self.log.info(line)
+                    await story.afollow(hook, job)  # the job's own events and errors (tasks/story.py)
                     if job.status.is_terminal:
                         yield TriggerEvent(job_event(EVENT_FOR_STATUS[job.status], job))
                         return

@@ -19,11 +19,13 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
+from airflow_jobs_provider.apis import airbyte_story
 from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, TokenCache, parse_token
 from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
+from airflow_jobs_provider.apis.story import StoryPage, Summary
 from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, error_text, quote_job_id
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
@@ -73,6 +75,8 @@ class AirbyteApi(HttpJobsApi):
         self.clock = clock
         self.tokens = TokenCache(clock)
         self._masked: set[str] = set()
+        self.config_url = airbyte_story.config_url(settings)  # the Config API, for attempts (opt-in)
+        self.log_lines = airbyte_story.log_lines(settings)
 
     def share(self, shared: SharedState) -> None:
         """One access token per set of credentials on the loop: one exchange per renewal, and one
@@ -103,6 +107,16 @@ class AirbyteApi(HttpJobsApi):
         response = yield from self.authorized(self.list_request({"limit": 1}))
         self.checked(response, "list jobs")
         return f"Connected to the airbyte API at {self.settings.base_url} (auth: {self.auth.mode})"
+
+    # -- the job's story: attempts from the Config API when the connection opts in (apis/airbyte_story.py)
+    def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:
+        return (yield from airbyte_story.story(self, job, cursor))
+
+    def summary(self, job: Job) -> Summary:
+        return airbyte_story.summary(job)
+
+    def secrets(self) -> tuple[str | None, ...]:
+        return (self.settings.token, self.auth.secret, *self._masked)
 
     # -- auth
     def authorized(self, request: Request) -> Exchange[Response]:

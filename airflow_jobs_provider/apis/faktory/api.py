@@ -30,6 +30,7 @@ from airflow_jobs_provider.apis.faktory.job import checked_jid, pushed_at, work_
 from airflow_jobs_provider.apis.faktory.wire import Command, ProtocolError, Reply, ReplyKind
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import FAKTORY_DEFAULT_PORT, ApiSettings
+from airflow_jobs_provider.apis.story import StoryPage, clean_line, fresh, progress_text, text_of
 from airflow_jobs_provider.apis.values import progress_value
 from airflow_jobs_provider.exceptions import JobsApiError, JobsAuthError, JobsConfigError
 
@@ -151,6 +152,16 @@ class FaktoryApi(JobsApi[Command, Reply]):
         server = info.get("server") if isinstance(info, Mapping) else None
         version = server.get("faktory_version") if isinstance(server, Mapping) else None
         return f"Connected to Faktory {version or '(version not reported)'} at {self.settings.base_url}; tracking is on"
+
+    def story(self, job: Job, cursor: Mapping[str, Any] | None) -> FaktoryExchange[StoryPage]:
+        """``percent`` and ``desc`` of the track as they change: the worker's own words (no command sent)."""
+        yield from ()
+        desc = text_of(job.payload.get("desc"))
+        if desc is None or job.raw_status not in ("working", "success", "failed", "dead"):
+            return fresh([], cursor)
+        percent = progress_text(job.payload.get("percent"))
+        line = f"[faktory] {percent + ' ' if percent else ''}{desc}"
+        return fresh([clean_line(line, self.secrets())], cursor)
 
     # -- exchanges
     def _push(self, spec: Mapping[str, Any]) -> FaktoryExchange[Job]:

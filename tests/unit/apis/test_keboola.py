@@ -154,16 +154,25 @@ def test_a_string_result_error_is_kept(api):
     assert job.message == "out of memory"
 
 
-def test_payload_keeps_run_ids_and_duration_but_not_large_fields(api):
+def test_payload_keeps_run_ids_duration_and_statistics_cut_to_size_but_not_config_data(api):
     body = job_body("success", id=JOB_ID, runId=f"111.{JOB_ID}", parentRunId="111", durationSeconds=35)
     body["result"] = {"message": "Component processing finished.", "output": {"tables": [{"id": "x"}] * 50}}
+    body["metrics"] = {"storage": {"inputTablesBytesSum": 10, "outputTablesBytesSum": 20}, "#secret": "KBC::x"}
+    body["configData"] = {"parameters": {"#password": "KBC::ProjectSecure::y"}}
     job = api.parse_job(Response(200, body), JOB_ID)
     assert job.payload["runId"] == f"111.{JOB_ID}"
     assert job.payload["parentRunId"] == "111"
     assert job.payload["durationSeconds"] == 35
     assert job.payload["isFinished"] is True
-    assert "result" not in job.payload and "configData" not in job.payload
+    assert "configData" not in job.payload
+    assert len(job.payload["result"]["output"]["tables"]) == 25, "lists are cut to size"
+    assert job.payload["metrics"] == {"storage": {"inputTablesBytesSum": 10, "outputTablesBytesSum": 20}}
     assert job.message == "Component processing finished."
+
+
+def test_empty_result_and_metrics_sent_as_php_arrays_are_empty_objects(api):
+    job = api.parse_job(Response(200, job_body("processing", result=[], metrics=[])), JOB_ID)
+    assert job.payload["result"] == {} and job.payload["metrics"] == {}
 
 
 def test_numeric_ids_and_a_missing_url_are_tolerated(api):

@@ -1,0 +1,89 @@
+"""Log the job's own story (apis/story.py) as it unfolds, each line once, and its summary line.
+
+One ``JobStory`` follows one watch: the operator's wait, the sensor's pokes, the trigger's polls.
+Its cursor is plain JSON. It travels from the worker to the trigger (a kwarg), and a
+reschedule-mode sensor keeps it in the task state store (Airflow 3.3+) between pokes. Without a
+store, a reschedule-mode sensor reads the story once, when the job has ended, so that no line
+shows twice. A story that cannot be read is a warning, once, never the task's failure: the job's
+outcome is what counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow_jobs_provider.apis.job import Job
+from airflow_jobs_provider.exceptions import JobsError
+
+if TYPE_CHECKING:
+    from airflow_jobs_provider.apis.story import StoryPage
+    from airflow_jobs_provider.hooks.jobs import JobsHook
+
+CURSOR_KEY = "jobs_provider.story_cursor"
+"""The task state store key of a reschedule-mode sensor's cursor."""
+
+
+class JobStory:
+    """:param log: the task's (or the trigger's) logger. :param cursor: where an earlier watch stopped."""
+
+    def __init__(
+        self, log: logging.Logger | Any, cursor: Mapping[str, Any] | None = None, *, store: Any = None,
+        only_at_end: bool = False,
+    ) -> None:  # fmt: skip
+        self.log = log
+        self.cursor: dict[str, Any] = dict(cursor) if isinstance(cursor, Mapping) else {}
+        self.store = store
+        self.only_at_end = only_at_end
+        self._off = False
+
+    @classmethod
+    def between_pokes(cls, log: logging.Logger | Any, context: Mapping[str, Any]) -> JobStory:
+        """A reschedule-mode poke's story: its cursor in the task state store, else read once at the end."""
+        store = context.get("task_state_store")
+        if store is None:
+            return cls(log, only_at_end=True)
+        kept = store.get(CURSOR_KEY)
+        return cls(log, kept if isinstance(kept, Mapping) else None, store=store)
+
+    def follow(self, hook: JobsHook, job: Job) -> None:
+        """Read and log what is new in the job's story (worker side)."""
+        if self._wanted(hook, job):
+            try:
+                self._log(hook.story(job, self.cursor))
+            except JobsError as error:
+                self._give_up(error)
+                return
+            if self.store is not None:
+                self.store.set(CURSOR_KEY, self.cursor)
+
+    async def afollow(self, hook: JobsHook, job: Job) -> None:
+        """The same in the triggerer."""
+        if self._wanted(hook, job):
+            try:
+                self._log(await hook.astory(job, self.cursor))
+            except JobsError as error:
+                self._give_up(error)
+
+    def summarize(self, hook: JobsHook, job: Job) -> None:
+        """The summary line of a finished job: state, duration, queue time, rows and bytes, its page."""
+        from airflow_jobs_provider.apis.story import summary_line  # not at DAG parse
+
+        self.log.info(summary_line(job, hook.api.summary(job), job.url))
+
+    def _wanted(self, hook: JobsHook, job: Job) -> bool:
+        from airflow_jobs_provider.apis.story import story_enabled  # not at DAG parse
+
+        if not self._off and not story_enabled(hook.api.settings):
+            self._off = True
+        return not self._off and (job.status.is_terminal or not self.only_at_end)
+
+    def _log(self, page: StoryPage) -> None:
+        for line in page.lines:
+            self.log.info("%s", line)
+        self.cursor = dict(page.cursor)
+
+    def _give_up(self, error: JobsError) -> None:
+        self._off = True
+        self.log.warning("Could not read the job's own story; it is not logged for the rest of this watch: %s", error)
