@@ -22,6 +22,7 @@ from airflow_jobs_provider.emulator.core.errors import JsonError
 from airflow_jobs_provider.emulator.core.http_util import base_url, json_object
 from airflow_jobs_provider.emulator.core.lifecycle import as_created
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.keboola.events import list_events
 from airflow_jobs_provider.emulator.keboola.search import SearchError, parse_search
 from airflow_jobs_provider.emulator.keboola.shapes import (
     API,
@@ -147,6 +148,11 @@ class KeboolaApi:
         jobs = [self._json(request, job) for job in stored]
         return web.json_response(search.run(jobs))
 
+    async def events(self, request: web.Request) -> web.Response:
+        """The Storage API's ``GET /v2/storage/events`` (emulator/keboola/events.py)."""
+        self._authorize(request)
+        return web.json_response(list_events(self._store, API, request))
+
 
 def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Queue API routes to ``app`` and its states to ``store``."""
@@ -157,4 +163,5 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     router.add_get("/jobs/{job_id}", handlers.get_job, name=route_name(API, "job"))
     router.add_post("/jobs/{job_id}/kill", handlers.kill_job, name=route_name(API, "kill"))
     router.add_get("/search/jobs", handlers.search_jobs, name=route_name(API, "search"))
+    router.add_get("/v2/storage/events", handlers.events, name=route_name(API, "events"))  # the Storage API's
 

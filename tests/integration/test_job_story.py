@@ -1,0 +1,84 @@
+"""The job's own story in the task log, under dag.test() against the emulator: each line once, no token.
+
+Every API, every wait mode: the sensor (poke, reschedule, deferrable) and the operator that waits
+(in a worker, or deferred) log the job's events, attempts or log entries as they appear, then one
+summary line with the job's page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tests.conftest import TOKEN
+from tests.support.dagrun import run_dag
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+MODES = ("poke", "reschedule", "deferrable")
+
+
+STRUCTLOG_TAIL = re.compile(r"\s+\[[\w.]+\](?: \w+=\S+)*$")
+
+
+def story_lines(out: str, marker: str) -> list[str]:
+    """The task log's lines that carry ``marker``, from it on, without structlog's ``[logger] loc=…`` tail."""
+    return [STRUCTLOG_TAIL.sub("", line[line.index(marker) :]) for line in out.splitlines() if marker in line]
+
+
+def assert_once(lines: list[str]) -> None:
+    repeated = [line for line, count in Counter(lines).items() if count > 1]
+    assert not repeated, f"logged more than once: {repeated}"
+
+
+def run(capsys: Any, dag_id: str) -> tuple[Any, str]:
+    result = run_dag(dag_id)
+    out = capsys.readouterr().out
+    assert TOKEN not in out
+    return result, out
+
+
+# ---------------------------------------------------------------- Keboola: the run's Storage API events
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_keboola_events_and_summary_reach_the_task_log_once(live, capsys, mode):
+    live.script("keboola", queue_seconds=0.1, duration=1.2, progress=[25, 50, 75])
+
+    result, out = run(capsys, f"story_keboola_{mode}")
+
+    assert result.task_states == {"start": "success", "wait": "success"}
+    events = story_lines(out, "[keboola event ")
+    assert_once(events)
+    assert [line.split("] ", 1)[1] for line in events] == [
+        f"INFO keboola.ex-db-snowflake: Job {result.xcom('start', 'job_id')} created",
+        "INFO keboola.ex-db-snowflake: Running component keboola.ex-db-snowflake (config 554424643)",
+        "INFO keboola.ex-db-snowflake: Processed 25% of the input",
+        "INFO keboola.ex-db-snowflake: Processed 50% of the input",
+        "INFO keboola.ex-db-snowflake: Processed 75% of the input",
+        f"SUCCESS keboola.ex-db-snowflake: Job {result.xcom('start', 'job_id')} finished: "
+        "Component processing finished.",
+    ]
+    (summary,) = story_lines(out, "Summary: ")
+    job_id = result.xcom("start", "job_id")
+    assert summary.startswith(f"Summary: job {job_id} SUCCEEDED (raw: success) in ")
+    assert "queued" in summary and "read 0 B, wrote 0 B" in summary and summary.endswith(f"/jobs/{job_id}")
+    final = result.xcom("wait")
+    assert final["payload"]["metrics"] == {"storage": {"inputTablesBytesSum": 0, "outputTablesBytesSum": 0}}
+    assert final["payload"]["result"]["message"] == "Component processing finished."
+
+
+def test_keboola_failure_logs_the_error_event_first(live, capsys):
+    live.script("keboola", outcome="failed", queue_seconds=0.1, duration=0.4, error="Table in.c-main.x not found")
+
+    result, out = run(capsys, "story_keboola_operator_sync")
+
+    assert result.task_states == {"run": "failed"}
+    events = story_lines(out, "[keboola event ")
+    assert_once(events)
+    last_batch = [line for line in events if "ERROR" in line or "ended with status" in line]
+    assert last_batch[0].endswith("ERROR keboola.ex-db-snowflake: Table in.c-main.x not found")
+    (summary,) = story_lines(out, "Summary: ")
+    assert " FAILED (raw: error)" in summary
