@@ -40,7 +40,7 @@ def test_columns_conditions_order_and_limit_parse_case_insensitively() -> None:
     [
         ("SELECT * FROM tinybird.jobs_log WHERE job_id = 'x'", "add FORMAT JSON"),
         ("SELECT * FROM tinybird.jobs_log FORMAT CSV", "add FORMAT JSON"),
-        ("SELECT * FROM tinybird.datasources_ops_log FORMAT JSON", "Resource 'tinybird.datasources_ops_log' not found"),
+        ("SELECT * FROM tinybird.pipe_stats FORMAT JSON", "Resource 'tinybird.pipe_stats' not found"),
         ("SELECT nope FROM tinybird.jobs_log FORMAT JSON", "Missing columns: 'nope'"),
         ("SELECT * FROM tinybird.jobs_log WHERE job_id > 'x' FORMAT JSON", "column = 'value'"),
         ("SELECT count() FROM tinybird.jobs_log FORMAT JSON", "plain column names"),

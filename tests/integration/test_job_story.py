@@ -7,8 +7,10 @@ summary line with the job's page.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +39,8 @@ def run(capsys: Any, dag_id: str) -> tuple[Any, str]:
     result = run_dag(dag_id)
     out = capsys.readouterr().out
     assert TOKEN not in out
+    if folder := os.environ.get("JOB_STORY_LOGS"):  # to read the task logs afterwards
+        Path(folder, f"{dag_id}.log").write_text(out)
     return result, out
 
 
@@ -80,5 +84,56 @@ def test_keboola_failure_logs_the_error_event_first(live, capsys):
     assert_once(events)
     last_batch = [line for line in events if "ERROR" in line or "ended with status" in line]
     assert last_batch[0].endswith("ERROR keboola.ex-db-snowflake: Table in.c-main.x not found")
+    (summary,) = story_lines(out, "Summary: ")
+    assert " FAILED (raw: error)" in summary
+
+
+# ---------------------------------------------------------------- Tinybird: job details, ops-log rows on failure
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tinybird_populate_queries_and_summary_reach_the_task_log_once(live, capsys, mode):
+    live.script("tinybird", queue_seconds=0.1, duration=1.5)
+
+    result, out = run(capsys, f"story_tinybird_populate_{mode}")
+
+    assert result.task_states == {"start": "success", "wait": "success"}
+    lines = story_lines(out, "[tinybird] ")
+    assert_once(lines)
+    (job,) = live.jobs("tinybird")
+    query_ids = job["attrs"]["query_ids"]
+    for query_id in query_ids:
+        assert f"[tinybird] populate query {query_id}: done" in lines, lines
+    (summary,) = story_lines(out, "Summary: ")
+    assert summary.startswith(f"Summary: job {job['id']} SUCCEEDED (raw: done) in ") and "(queued " in summary
+    assert summary.endswith(f"/v0/jobs/{job['id']}")
+
+
+def test_tinybird_import_statistics_reach_the_summary_and_the_xcom(live, capsys):
+    live.script("tinybird", queue_seconds=0.1, duration=0.3)
+
+    result, out = run(capsys, "story_tinybird_import_poke")
+
+    assert "[tinybird] statistics: bytes=2048, row_count=100" in story_lines(out, "[tinybird] ")
+    (summary,) = story_lines(out, "Summary: ")
+    assert "; 100 rows, 2.0 KB" in summary
+    assert result.xcom("wait")["payload"]["statistics"] == {"bytes": 2048, "row_count": 100}
+
+
+@pytest.mark.parametrize(("dag_id", "table"), [
+    ("story_tinybird_import_operator_deferrable", "tinybird.datasources_ops_log"),
+    ("story_tinybird_operator_sync", "tinybird.datasources_ops_log"),
+])  # fmt: skip
+def test_a_failed_import_or_copy_logs_its_error_and_its_ops_log_rows(live, capsys, dag_id, table):
+    live.script("tinybird", outcome="failed", queue_seconds=0.1, duration=0.3, error="CSV header mismatch")
+
+    result, out = run(capsys, dag_id)
+
+    assert result.task_states == {"run": "failed"}
+    lines = story_lines(out, "[tinybird] ")
+    assert_once(lines)
+    assert "[tinybird] error: CSV header mismatch" in lines
+    (ops,) = [line for line in lines if line.startswith(f"[tinybird] {table}: ")]
+    assert "result=error" in ops and "error=CSV header mismatch" in ops
     (summary,) = story_lines(out, "Summary: ")
     assert " FAILED (raw: error)" in summary

@@ -1,5 +1,5 @@
 """The Tinybird Jobs API (job-apis.md §1): job list, detail, cancel, the endpoints that start
-jobs, and ``/v0/sql`` on ``tinybird.jobs_log``.
+jobs, and ``/v0/sql`` on ``tinybird.jobs_log``, ``tinybird.datasources_ops_log`` and ``tinybird.sinks_ops_log``.
 
 Paths, auth rules, error bodies and cancel rules follow the real server, so a client that works
 here (including Tinybird's own ``TinyB`` client) works against Tinybird. Any pipe, node or
@@ -33,8 +33,9 @@ from airflow_jobs_provider.emulator.tinybird.shapes import (
     jobs_log_row,
     list_item_json,
     naive_utc,
+    ops_log_rows,
 )
-from airflow_jobs_provider.emulator.tinybird.sql import SqlError, parse_query, run_query
+from airflow_jobs_provider.emulator.tinybird.sql import JOBS_LOG, SqlError, parse_query, run_query
 
 DOCS = "https://docs.tinybird.co"
 AUTH_DOC = "/api-reference/overview#authentication"
@@ -241,7 +242,11 @@ class TinybirdApi:
         except SqlError as error:
             raise tinybird_error(400, str(error), SQL_DOC) from None
         jobs = self._store.jobs(API, include_expired=True)
-        return web.json_response(run_query(query, [jobs_log_row(job, self._store.observe(job)) for job in jobs]))
+        if query.table == JOBS_LOG:
+            rows = [jobs_log_row(job, self._store.observe(job)) for job in jobs]
+        else:
+            rows = [row for job in jobs for row in ops_log_rows(job, self._store.observe(job)).get(query.table, [])]
+        return web.json_response(run_query(query, rows))
 
 
 def register(app: web.Application, store: JobStore, token: str) -> None:

@@ -183,3 +183,39 @@ def jobs_log_row(job: StoredJob, snap: Snapshot) -> dict[str, Any]:
         "started_at": log_time(snap.started_at),
         "job_metadata": json.dumps(_metadata(job)),
     }
+
+
+def ops_log_rows(job: StoredJob, snap: Snapshot) -> dict[str, list[dict[str, Any]]]:
+    """The job's rows in ``tinybird.datasources_ops_log`` (imports, copies) and ``tinybird.sinks_ops_log``
+    (sinks): one row for its operation once it has ended done or error, as Tinybird writes it then."""
+    if snap.raw_status not in (STATES.succeeded, STATES.failed) or job.kind not in (IMPORT, "copy", "sink"):
+        return {}
+    ok = snap.raw_status == STATES.succeeded
+    elapsed = round(max(0.0, snap.updated_at - (snap.started_at or snap.created_at)), 3)
+    written = 100 if ok else 0
+    common = {
+        "timestamp": log_time(snap.updated_at),
+        "pipe_id": job.attrs.get("pipe_id", ""),
+        "pipe_name": job.attrs.get("pipe_name", ""),
+        "result": "ok" if ok else "error",
+        "error": None if ok else snap.error,
+        "elapsed_time": elapsed,
+        "job_id": job.job_id,
+        "read_rows": written,
+        "written_rows": written,
+        "read_bytes": written * 20,
+        "written_bytes": written * 20,
+    }
+    if job.kind == "sink":
+        return {"tinybird.sinks_ops_log": [{**common, "service": "gcs", "output": [] if not ok else ["out.csv"]}]}
+    datasource = job.attrs.get("datasource") or {}
+    row = {
+        **common,
+        "event_type": job.attrs.get("mode") or ("copy" if job.kind == "copy" else "append"),
+        "datasource_id": datasource.get("id", ""),
+        "datasource_name": datasource.get("name", ""),
+        "import_id": job.job_id if job.kind == IMPORT else None,
+        "rows": written,
+        "rows_quarantine": 0,
+    }
+    return {"tinybird.datasources_ops_log": [row]}

@@ -1,7 +1,9 @@
-"""Just enough SQL to answer queries on ``tinybird.jobs_log`` the way the Tinybird docs write them.
+"""Just enough SQL to answer queries on Tinybird's service data sources the way its docs write them.
 
 Clients fall back to jobs_log once a job has left the Jobs API (48 h retention), so the emulator
-must answer ``SELECT ... FROM tinybird.jobs_log WHERE job_id = '...' FORMAT JSON``. The grammar
+must answer ``SELECT ... FROM tinybird.jobs_log WHERE job_id = '...' FORMAT JSON``; a failed
+import, copy or sink is explained by its rows in ``tinybird.datasources_ops_log`` and
+``tinybird.sinks_ops_log``, which the same grammar reads. The grammar
 understood is deliberately tiny and everything else is refused with a message saying what the
 emulator does understand, rather than answered wrongly.
 """
@@ -30,8 +32,50 @@ JOBS_LOG_COLUMNS: Mapping[str, str] = {
     "started_at": "Nullable(DateTime)",
     "job_metadata": "String",
 }
+DATASOURCES_OPS_LOG = "tinybird.datasources_ops_log"
+DATASOURCES_OPS_LOG_COLUMNS: Mapping[str, str] = {
+    "timestamp": "DateTime",
+    "event_type": "LowCardinality(String)",
+    "datasource_id": "String",
+    "datasource_name": "String",
+    "result": "LowCardinality(String)",
+    "elapsed_time": "Float32",
+    "error": "Nullable(String)",
+    "import_id": "Nullable(String)",
+    "job_id": "Nullable(String)",
+    "rows": "Nullable(UInt64)",
+    "rows_quarantine": "Nullable(UInt64)",
+    "pipe_id": "String",
+    "pipe_name": "String",
+    "read_rows": "UInt64",
+    "read_bytes": "UInt64",
+    "written_rows": "UInt64",
+    "written_bytes": "UInt64",
+}
+SINKS_OPS_LOG = "tinybird.sinks_ops_log"
+SINKS_OPS_LOG_COLUMNS: Mapping[str, str] = {
+    "timestamp": "DateTime",
+    "service": "LowCardinality(String)",
+    "pipe_id": "String",
+    "pipe_name": "String",
+    "result": "LowCardinality(String)",
+    "error": "Nullable(String)",
+    "elapsed_time": "Float64",
+    "job_id": "Nullable(String)",
+    "read_rows": "UInt64",
+    "written_rows": "UInt64",
+    "read_bytes": "UInt64",
+    "written_bytes": "UInt64",
+    "output": "Array(String)",
+}
+TABLES: Mapping[str, Mapping[str, str]] = {
+    JOBS_LOG: JOBS_LOG_COLUMNS,
+    DATASOURCES_OPS_LOG: DATASOURCES_OPS_LOG_COLUMNS,
+    SINKS_OPS_LOG: SINKS_OPS_LOG_COLUMNS,
+}
 GRAMMAR = (
-    "SELECT <* | columns> FROM tinybird.jobs_log [WHERE <column> = '<value>' [AND ...]] "
+    "SELECT <* | columns> FROM <tinybird.jobs_log | tinybird.datasources_ops_log | tinybird.sinks_ops_log> "
+    "[WHERE <column> = '<value>' [AND ...]] "
     "[ORDER BY <column> [ASC|DESC]] [LIMIT <n>] FORMAT JSON"
 )
 
@@ -60,6 +104,7 @@ class Query:
     order_by: str | None = None
     descending: bool = False
     limit: int | None = None
+    table: str = JOBS_LOG
 
 
 def parse_query(sql: str) -> Query:
@@ -67,46 +112,48 @@ def parse_query(sql: str) -> Query:
     match = _QUERY.match(sql)
     if match is None:
         raise SqlError(f"the emulator only understands queries of the form {GRAMMAR}")
-    if match["table"].lower() != JOBS_LOG:
-        raise SqlError(f"Resource '{match['table']}' not found: the emulator only serves {JOBS_LOG}")
+    table = match["table"].lower()
+    if table not in TABLES:
+        raise SqlError(f"Resource '{match['table']}' not found: the emulator serves {', '.join(TABLES)}")
     if match["format"] is None or match["format"].upper() != "JSON":
         raise SqlError("add FORMAT JSON to the query: the emulator answers only in ClickHouse JSON format")
-    columns = _columns(match["columns"])
-    conditions = tuple(_condition(part) for part in _AND.split(match["where"])) if match["where"] else ()
+    columns = _columns(match["columns"], table)
+    conditions = tuple(_condition(part, table) for part in _AND.split(match["where"])) if match["where"] else ()
     order_by = match["order"]
     if order_by is not None:
-        _check_columns([order_by])
+        _check_columns([order_by], table)
     return Query(
         columns=columns,
         conditions=conditions,
         order_by=order_by,
         descending=(match["direction"] or "").upper() == "DESC",
         limit=int(match["limit"]) if match["limit"] else None,
+        table=table,
     )
 
 
-def _check_columns(names: Iterable[str]) -> None:
-    missing = [name for name in names if name not in JOBS_LOG_COLUMNS]
+def _check_columns(names: Iterable[str], table: str = JOBS_LOG) -> None:
+    missing = [name for name in names if name not in TABLES[table]]
     if missing:
         quoted = ", ".join(f"'{name}'" for name in missing)
-        raise SqlError(f"Missing columns: {quoted} while processing query on {JOBS_LOG}")
+        raise SqlError(f"Missing columns: {quoted} while processing query on {table}")
 
 
-def _columns(text: str) -> tuple[str, ...]:
+def _columns(text: str, table: str = JOBS_LOG) -> tuple[str, ...]:
     if text.strip() == "*":
-        return tuple(JOBS_LOG_COLUMNS)
+        return tuple(TABLES[table])
     names = tuple(name.strip() for name in text.split(","))
     if not all(re.fullmatch(r"\w+", name) for name in names):
         raise SqlError(f"only '*' or a list of plain column names can be selected, got {text.strip()!r}")
-    _check_columns(names)
+    _check_columns(names, table)
     return names
 
 
-def _condition(text: str) -> tuple[str, str]:
+def _condition(text: str, table: str = JOBS_LOG) -> tuple[str, str]:
     match = _CONDITION.match(text)
     if match is None:
         raise SqlError(f"only conditions of the form column = 'value' are understood, got {text.strip()!r}")
-    _check_columns([match["column"]])
+    _check_columns([match["column"]], table)
     value = re.sub(r"\\(.)", r"\1", match["value"])
     return match["column"], value
 
@@ -120,7 +167,7 @@ def _ordered(rows: list[Mapping[str, Any]], column: str, descending: bool) -> li
 
 
 def run_query(query: Query, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Apply the query to jobs_log rows; answer in ClickHouse ``FORMAT JSON`` shape."""
+    """Apply the query to the rows of its table; answer in ClickHouse ``FORMAT JSON`` shape."""
     started = time.perf_counter()
     table = list(rows)
     # NULL equals nothing, as in SQL.
@@ -136,7 +183,7 @@ def run_query(query: Query, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]
         selected = selected[: query.limit]
     data = [{column: row[column] for column in query.columns} for row in selected]
     answer: dict[str, Any] = {
-        "meta": [{"name": column, "type": JOBS_LOG_COLUMNS[column]} for column in query.columns],
+        "meta": [{"name": column, "type": TABLES[query.table][column]} for column in query.columns],
         "data": data,
         "rows": len(data),
     }
