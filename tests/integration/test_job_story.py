@@ -7,6 +7,7 @@ summary line with the job's page.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import Counter
@@ -137,3 +138,46 @@ def test_a_failed_import_or_copy_logs_its_error_and_its_ops_log_rows(live, capsy
     assert "result=error" in ops and "error=CSV header mismatch" in ops
     (summary,) = story_lines(out, "Summary: ")
     assert " FAILED (raw: error)" in summary
+
+
+# ---------------------------------------------------------------- Airbyte: totals, and attempts from the Config API
+
+
+def with_config_api(live: Any, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> None:
+    conn = json.loads(os.environ["AIRFLOW_CONN_JOBS_AIRBYTE"])
+    conn["extra"] = {**conn["extra"], "config_api_url": f"{live.url}/api/v1", **extra}
+    monkeypatch.setenv("AIRFLOW_CONN_JOBS_AIRBYTE", json.dumps(conn))
+
+
+def test_airbyte_public_api_totals_reach_the_summary(live, capsys):
+    live.script("airbyte", queue_seconds=0.1, duration=0.4)
+
+    result, out = run(capsys, "story_airbyte_poke")
+
+    assert result.task_states == {"start": "success", "wait": "success"}
+    (summary,) = story_lines(out, "Summary: ")
+    job_id = result.xcom("start", "job_id")
+    assert summary.startswith(f"Summary: job {job_id} SUCCEEDED in ")
+    assert "; 12,000 rows, 5.9 MB" in summary
+    assert story_lines(out, "[airbyte] ") == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_airbyte_attempts_and_their_failures_reach_the_task_log_once(live, capsys, monkeypatch, mode):
+    with_config_api(live, monkeypatch, config_api_log_lines=5)
+    live.script("airbyte", outcome="failed", queue_seconds=0.1, duration=1.6, error="Connection refused by source")
+
+    result, out = run(capsys, f"story_airbyte_{mode}")
+
+    assert result.task_states == {"start": "success", "wait": "failed"}
+    lines = story_lines(out, "[airbyte] ")
+    assert_once(lines)
+    failures = [line for line in lines if "failure (source, system_error)" in line]
+    assert failures == [
+        "[airbyte] attempt 1 failure (source, system_error): Connection refused by source",
+        "[airbyte] attempt 2 failure (source, system_error): Connection refused by source",
+    ]
+    assert any(line.startswith("[airbyte] attempt 2 failed after ") for line in lines), lines
+    assert any(line.endswith("source > ERROR Connection refused by source") for line in lines), "the attempt's log"
+    (summary,) = story_lines(out, "Summary: ")
+    assert f"Summary: job {result.xcom('start', 'job_id')} FAILED in " in summary

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_jobs_provider.emulator.airbyte.attempts import config_error, job_id_of, job_info
 from airflow_jobs_provider.emulator.airbyte.auth import (
     BASIC_USER,
     CLIENT_ID,
@@ -160,6 +161,20 @@ class AirbyteEmulator:
         job = self._store.create(API, str(next(self._ids)), job_type, attrs)
         return web.json_response(job_json(job, as_created(job.facts, STATES), self._store.now()))
 
+    async def config_job(self, request: web.Request) -> web.Response:
+        """The Config API's ``POST /api/v1/jobs/get`` (emulator/airbyte/attempts.py), with the same credentials."""
+        try:
+            self._authorize(request)
+        except Problem as problem:
+            return config_error(problem.status, problem.body["detail"])
+        job_id = await job_id_of(request)
+        if isinstance(job_id, web.Response):
+            return job_id
+        job = self._store.get(API, job_id)
+        if job is None:
+            return config_error(404, f"Could not find job with id: {job_id}")
+        return web.json_response(job_info(job, self._store.observe(job), self._store.now()))
+
     @problems
     async def get_job(self, request: web.Request) -> web.Response:
         self._authorize(request)
@@ -275,4 +290,5 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     job = router.add_resource("/v1/jobs/{job_id}", name=route_name(API, "job"))
     job.add_route("GET", handlers.get_job)
     job.add_route("DELETE", handlers.cancel_job)
+    router.add_post("/api/v1/jobs/get", handlers.config_job, name=route_name(API, "config_job"))
     app[TOKENS_KEY] = handlers.tokens
