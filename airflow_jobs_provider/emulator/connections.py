@@ -34,6 +34,11 @@ ACME_EXTRAS: dict[str, Any] = {
     },
     "auth_header": "X-Api-Key",
     "auth_scheme": "",
+    "log_endpoint": "GET /acme/v2/runs/{job_id}/log",
+    "log_root": "entries",
+    "log_message_field": "message",
+    "log_level_field": "level",
+    "log_time_field": "at",
 }
 
 

@@ -181,3 +181,42 @@ def test_airbyte_attempts_and_their_failures_reach_the_task_log_once(live, capsy
     assert any(line.endswith("source > ERROR Connection refused by source") for line in lines), "the attempt's log"
     (summary,) = story_lines(out, "Summary: ")
     assert f"Summary: job {result.xcom('start', 'job_id')} FAILED in " in summary
+
+
+# ---------------------------------------------------------------- declarative REST: the log endpoint's entries
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rest_log_entries_reach_the_task_log_once(live, capsys, mode):
+    live.script("acme", outcome="failed", queue_seconds=0.1, duration=1.2, error="worker lost")
+
+    result, out = run(capsys, f"story_acme_{mode}")
+
+    assert result.task_states == {"start": "success", "wait": "failed"}
+    lines = story_lines(out, "[job log] ")
+    assert_once(lines)
+    run_id = result.xcom("start", "job_id")
+    messages = [line.split(": ", 1)[1] for line in lines]
+    assert messages == [f"run {run_id} queued (nightly)", "run started", "25% done", "50% done", "75% done",
+                        "run ended FAILED: worker lost"]  # fmt: skip
+    assert " ERROR: run ended FAILED" in lines[-1]
+    (summary,) = story_lines(out, "Summary: ")
+    assert summary == f"Summary: job {run_id} FAILED: {live.url}/acme/ui/runs/{run_id}"
+
+
+# ---------------------------------------------------------------- Faktory: percent and desc as they change
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_faktory_percent_and_desc_reach_the_task_log_once(live, capsys, mode):
+    live.script("faktory", queue_seconds=0.1, duration=1.5, progress=[30, 60, 90])
+
+    result, out = run(capsys, f"story_faktory_{mode}")
+
+    assert result.task_states == {"start": "success", "wait": "success"}
+    lines = story_lines(out, "[faktory] ")
+    assert_once(lines)
+    steps = ["[faktory] 30% step 1 of 3", "[faktory] 60% step 2 of 3", "[faktory] 90% step 3 of 3"]
+    assert lines and all(line in steps for line in lines) and lines == sorted(lines), lines
+    (summary,) = story_lines(out, "Summary: ")
+    assert summary == f"Summary: job {result.xcom('start', 'job_id')} SUCCEEDED (raw: success)"

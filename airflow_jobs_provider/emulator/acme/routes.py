@@ -47,6 +47,19 @@ def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
     }
 
 
+def run_log(job: StoredJob, snap: Snapshot) -> list[dict[str, Any]]:
+    """The run's log so far, oldest first: queued, started, each tenth of the work, the end."""
+    entries = [(snap.created_at, "INFO", f"run {job.job_id} queued ({job.attrs['task']})")]
+    if snap.started_at is not None:
+        entries.append((snap.started_at, "INFO", "run started"))
+        entries += [(snap.started_at, "INFO", f"{step}% done") for step in range(25, round(snap.progress), 25)]
+    if snap.phase is Phase.FINISHED:
+        level = {STATES.succeeded: "INFO", STATES.failed: "ERROR"}.get(snap.raw_status, "WARN")
+        ended = f"run ended {snap.raw_status}" + (f": {snap.error}" if snap.error else "")
+        entries.append((snap.updated_at, level, ended))
+    return [{"at": iso_z(at), "level": level, "message": message} for at, level, message in entries]
+
+
 class AcmeApi:
     """Handlers for the Acme routes, sharing the app's job store and API key."""
 
@@ -94,6 +107,12 @@ class AcmeApi:
         snap = self._store.cancel(job, immediate=snap.phase is Phase.QUEUED)
         return self._answer(request, job, snap, status=202)
 
+    async def get_log(self, request: web.Request) -> web.Response:
+        """``GET /acme/v2/runs/{id}/log``: ``{"entries": [{"at", "level", "message"}]}``, oldest first."""
+        self._authorize(request)
+        job = self._run(request)
+        return web.json_response({"entries": run_log(job, self._store.observe(job))})
+
     async def list_runs(self, request: web.Request) -> web.Response:
         self._authorize(request)
         state, task = request.query.get("state"), request.query.get("task")
@@ -114,3 +133,4 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     runs.add_route("POST", handlers.create_run)
     app.router.add_get("/acme/v2/runs/{run_id}", handlers.get_run, name=route_name(API, "run"))
     app.router.add_post("/acme/v2/runs/{run_id}/abort", handlers.abort_run, name=route_name(API, "abort"))
+    app.router.add_get("/acme/v2/runs/{run_id}/log", handlers.get_log, name=route_name(API, "log"))
