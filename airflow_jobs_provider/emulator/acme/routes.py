@@ -14,7 +14,7 @@ from aiohttp import web
 
 from airflow_jobs_provider.emulator.core.access_log import route_name
 from airflow_jobs_provider.emulator.core.auth import same_secret
-from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.errors import JsonError, register_shape
 from airflow_jobs_provider.emulator.core.http_util import base_url, iso_z, json_object
 from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, StateNames, as_created
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
@@ -127,6 +127,7 @@ class AcmeApi:
 def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Acme routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
+    register_shape(app, API, acme_error)
     handlers = AcmeApi(store, token)
     runs = app.router.add_resource("/acme/v2/runs", name=route_name(API, "runs"))
     runs.add_route("GET", handlers.list_runs)

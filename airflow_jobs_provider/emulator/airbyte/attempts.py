@@ -29,10 +29,10 @@ def config_error(status: int, message: str) -> web.Response:
 
 async def job_id_of(request: web.Request) -> str | web.Response:
     """The ``id`` of the body (an integer), or the 400/422 answer a bad body gets."""
-    text = await request.text()
     try:
+        text = (await request.read()).decode("utf-8")
         body = json.loads(text) if text.strip() else None
-    except ValueError:
+    except ValueError:  # UnicodeDecodeError too
         return config_error(400, "Malformed JSON in the request body")
     if not isinstance(body, dict):
         return config_error(422, 'The request body must be a JSON object such as {"id": 42}')

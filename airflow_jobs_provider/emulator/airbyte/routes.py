@@ -39,6 +39,7 @@ from airflow_jobs_provider.emulator.airbyte.shapes import (
 )
 from airflow_jobs_provider.emulator.core.access_log import route_name
 from airflow_jobs_provider.emulator.core.auth import same_secret
+from airflow_jobs_provider.emulator.core.errors import register_shape
 from airflow_jobs_provider.emulator.core.http_util import json_object
 from airflow_jobs_provider.emulator.core.lifecycle import as_created
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
@@ -281,6 +282,7 @@ TOKENS_KEY = web.AppKey("airbyte_tokens", TokenBook)
 def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Airbyte routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
+    register_shape(app, API, lambda status, message: Problem(status, "bad-request", message).response())
     handlers = AirbyteEmulator(store, token)
     router = app.router
     router.add_post("/v1/applications/token", handlers.issue_token, name=route_name(API, "token"))

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from airflow_jobs_provider.emulator.core.access_log import route_name
 from airflow_jobs_provider.emulator.core.auth import same_secret
-from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.errors import JsonError, register_shape
 from airflow_jobs_provider.emulator.core.http_util import base_url, json_object
 from airflow_jobs_provider.emulator.core.lifecycle import as_created
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
@@ -157,6 +157,7 @@ class KeboolaApi:
 def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Queue API routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
+    register_shape(app, API, keboola_error)
     handlers = KeboolaApi(store, token)
     router = app.router
     router.add_post("/jobs", handlers.create_job, name=route_name(API, "create"))

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from airflow_jobs_provider.emulator.core.access_log import route_name
 from airflow_jobs_provider.emulator.core.auth import same_secret
-from airflow_jobs_provider.emulator.core.errors import JsonError
+from airflow_jobs_provider.emulator.core.errors import JsonError, register_shape
 from airflow_jobs_provider.emulator.core.http_util import base_url
 from airflow_jobs_provider.emulator.core.lifecycle import Phase, as_created
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
@@ -252,6 +252,7 @@ class TinybirdApi:
 def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Tinybird routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
+    register_shape(app, API, lambda status, message: tinybird_error(status, message, "/api-reference/overview"))
     handlers = TinybirdApi(store, token)
     router = app.router
     router.add_get("/v0/jobs{slash:/?}", handlers.list_jobs, name=route_name(API, "jobs"))
