@@ -6,7 +6,9 @@ token a failing run sends, every Airbyte access token minted during the runs, an
 password hash sent in a HELLO. Scanned: the stdout/stderr of every run (the task logs dag.test()
 prints), every file under AIRFLOW_HOME/logs, every XCom, every trigger's serialized kwargs, the task
 instances' next_kwargs (trigger events) and rendered fields, the text of every exception the
-bad-input cases raise, and the emulator's access and Faktory command logs.
+bad-input cases raise, and the emulator's access and Faktory command logs. The job's own story
+(Keboola events, Tinybird ops-log rows, Airbyte attempts from the Config API, the REST log, Faktory's
+desc) and the summary lines are in those task logs, and are checked to be there.
 """
 
 from __future__ import annotations
@@ -88,6 +90,33 @@ def failing_runs(live: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
     ]
 
 
+def story_runs(live: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Callable[[], None]]]:
+    """(dag_id, preparation): runs whose task logs hold each API's story lines (tests/dags/job_story.py)."""
+
+    def scripted(api: str, **script: Any) -> Callable[[], None]:
+        return lambda: live.script(api, **{**QUICK, **script}) and None
+
+    def airbyte_config_api() -> None:
+        conn = json.loads(os.environ["AIRFLOW_CONN_JOBS_AIRBYTE"])
+        conn["extra"] = {**conn["extra"], "config_api_url": f"{live.url}/api/v1", "config_api_log_lines": 5}
+        monkeypatch.setenv("AIRFLOW_CONN_JOBS_AIRBYTE", json.dumps(conn))
+        live.script("airbyte", outcome="failed", queue_seconds=0.05, duration=0.6)
+
+    return [
+        ("story_keboola_deferrable", scripted("keboola", outcome="failed", progress=[50])),
+        ("story_tinybird_import_operator_sync", scripted("tinybird", outcome="failed")),
+        ("story_airbyte_deferrable", airbyte_config_api),
+        ("story_acme_reschedule", scripted("acme")),
+        ("story_faktory_poke", scripted("faktory", progress=[50])),
+    ]
+
+
+STORY_MARKERS = (
+    "[keboola event ", "[tinybird] tinybird.datasources_ops_log", "[airbyte] attempt 2 failure", "[job log] ",
+    "[faktory] 50% ", "Summary: job ",
+)  # fmt: skip
+
+
 def stored_texts() -> dict[str, str]:
     """What the metadata DB keeps: trigger kwargs, next_kwargs (trigger events), rendered fields."""
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
@@ -158,6 +187,12 @@ def test_no_secret_reaches_logs_xcom_trigger_kwargs_errors_or_the_api_log(live, 
         results.append((dag_id, result))
         texts[f"emulator access log after {dag_id}"] = json.dumps(live.requests())
         texts[f"Faktory command log after {dag_id}"] = json.dumps(live.faktory())
+    for dag_id, prepare in story_runs(live, monkeypatch):
+        live.reset()
+        quick_defaults(live)
+        prepare()
+        results.append((dag_id, run_dag(dag_id)))
+        texts[f"emulator access log after {dag_id}"] = json.dumps(live.requests())
     texts["exceptions of the bad-input cases"] = bad_input_errors(live, monkeypatch)
 
     captured = capfd.readouterr()
@@ -177,6 +212,7 @@ def test_no_secret_reaches_logs_xcom_trigger_kwargs_errors_or_the_api_log(live, 
     assert hashes, "the Faktory runs sent password hashes"
     assert built.call_args_list, "deferrable runs built triggers"
     assert "Started job" in texts["stdout"], "the task logs were captured"
+    assert [marker for marker in STORY_MARKERS if marker not in texts["stdout"]] == [], "each API's story was logged"
     leaks = [(where, what) for what, secret in secrets.items() for where, text in texts.items() if secret in text]
     assert not leaks, f"secrets found: {leaks}"
 
