@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 EVENTS_PATH = "/v2/storage/events"
 PAGE = 100
-MAX_PAGES = 3
+MAX_PAGES = 2
 STORAGE_EXTRA = "storage_url"
 EVENT_TYPES = {"error": "ERROR", "warn": "WARNING", "warning": "WARNING", "success": "SUCCESS", "info": "INFO"}
 
