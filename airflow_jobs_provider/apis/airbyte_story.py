@@ -68,16 +68,18 @@ def story(api: AirbyteApi, job: Job, cursor: Mapping[str, Any] | None) -> Exchan
     response = yield from api.authorized(request)
     body = api.json_object(api.checked(response, "read the attempts of", job.job_id), "read job attempts")
     attempts = body.get("attempts")
-    lines: list[str] = []
+    keyed: list[tuple[str, str]] = []
     for entry in attempts[:MAX_ATTEMPTS] if isinstance(attempts, list) else []:
         attempt = entry.get("attempt") if isinstance(entry, Mapping) else None
         if isinstance(attempt, Mapping):
-            lines += _attempt_lines(attempt, entry.get("logs"), api.log_lines)
+            keyed += _attempt_lines(attempt, entry.get("logs"), api.log_lines)
     secrets = api.secrets()
-    return fresh([clean_line(f"[airbyte] {line}", secrets) for line in lines], cursor)
+    lines = [clean_line(f"[airbyte] {line}", secrets) for _, line in keyed]
+    return fresh(lines, cursor, keys=[key for key, _ in keyed])
 
 
-def _attempt_lines(attempt: Mapping[str, Any], logs: Any, tail: int) -> list[str]:
+def _attempt_lines(attempt: Mapping[str, Any], logs: Any, tail: int) -> list[tuple[str, str]]:
+    """(key, line) pairs: an attempt's state line is keyed by its state, so later counts do not log it again."""
     number = number_of(attempt.get("id"))
     name = f"attempt {number + 1}" if number is not None else "attempt ?"
     status = text_of(attempt.get("status"), 40) or "?"
@@ -92,7 +94,7 @@ def _attempt_lines(attempt: Mapping[str, Any], logs: Any, tail: int) -> list[str
         ]
         if any(facts):
             line += " " + ", ".join(fact for fact in facts if fact)
-    lines = [line.rstrip()]
+    lines = [(f"{name} {status}", line.rstrip())]
     summary = attempt.get("failureSummary")
     failures = summary.get("failures") if isinstance(summary, Mapping) else None
     for failure in failures[:MAX_FAILURES] if isinstance(failures, list) else []:
@@ -100,11 +102,12 @@ def _attempt_lines(attempt: Mapping[str, Any], logs: Any, tail: int) -> list[str
             origin = text_of(failure.get("failureOrigin"), 40) or "?"
             kind = text_of(failure.get("failureType"), 40) or "?"
             message = text_of(failure.get("externalMessage")) or text_of(failure.get("internalMessage")) or "?"
-            lines.append(f"{name} failure ({origin}, {kind}): {message}")
+            text = f"{name} failure ({origin}, {kind}): {message}"
+            lines.append((text, text))
     if status == "failed" and tail:
         log = logs.get("logLines") if isinstance(logs, Mapping) else None
         shown = [text for text in (log[-tail:] if isinstance(log, list) else []) if isinstance(text, str)]
-        lines += [f"{name} log: {text}" for text in shown]
+        lines += [(f"{name} log: {text}", f"{name} log: {text}") for text in shown]
     return lines
 
 

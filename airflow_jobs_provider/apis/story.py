@@ -137,13 +137,19 @@ def progress_text(value: Any) -> str | None:
     return None if number is None else f"{number:g}%"
 
 
-def fresh(lines: Sequence[str], cursor: Mapping[str, Any] | None, **state: Any) -> StoryPage:
-    """The lines of ``lines`` not logged before (by digest), with the cursor that remembers them too."""
+def fresh(
+    lines: Sequence[str], cursor: Mapping[str, Any] | None, keys: Sequence[str] | None = None, **state: Any
+) -> StoryPage:
+    """The lines of ``lines`` not logged before, with the cursor that remembers them too.
+
+    A line is known by the digest of its text, or of its key in ``keys`` (parallel to ``lines``):
+    "attempt 1 failed" is logged once even if the counts it shows change afterwards.
+    """
     seen = [item for item in (cursor or {}).get("seen", []) if isinstance(item, str)]
     known = set(seen)
     new = []
-    for line in lines:
-        digest = hashlib.sha256(line.encode()).hexdigest()[:16]
+    for index, line in enumerate(lines):
+        digest = hashlib.sha256((keys[index] if keys is not None else line).encode()).hexdigest()[:16]
         if digest not in known:
             known.add(digest)
             seen.append(digest)

@@ -48,11 +48,13 @@ def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
 
 
 def run_log(job: StoredJob, snap: Snapshot) -> list[dict[str, Any]]:
-    """The run's log so far, oldest first: queued, started, each tenth of the work, the end."""
+    """The run's log so far, oldest first: queued, started, each quarter of the work, the end."""
     entries = [(snap.created_at, "INFO", f"run {job.job_id} queued ({job.attrs['task']})")]
     if snap.started_at is not None:
         entries.append((snap.started_at, "INFO", "run started"))
-        entries += [(snap.started_at, "INFO", f"{step}% done") for step in range(25, round(snap.progress), 25)]
+        duration = job.facts.script.duration
+        steps = range(25, round(snap.progress), 25)
+        entries += [(snap.started_at + duration * step / 100, "INFO", f"{step}% done") for step in steps]
     if snap.phase is Phase.FINISHED:
         level = {STATES.succeeded: "INFO", STATES.failed: "ERROR"}.get(snap.raw_status, "WARN")
         ended = f"run ended {snap.raw_status}" + (f": {snap.error}" if snap.error else "")

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from airflow_jobs_provider.emulator.airbyte.shapes import BYTES_PER_ROW, ROWS_PER_PERCENT, STATES
-from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot
+from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, progress_at
 from airflow_jobs_provider.emulator.core.store import StoredJob
 
 CANCELLED_MESSAGE = "The sync was cancelled."
@@ -78,7 +78,8 @@ def _attempt(
     number: int, created: float, ended: float | None, status: str, snap: Snapshot, job: StoredJob, error: str | None,
     *, cancelled: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
-    records = round(snap.progress * ROWS_PER_PERCENT / (2 if status == "failed" else 1))
+    reached = progress_at(job.facts, ended) if ended is not None else snap.progress  # an ended attempt's counts stay
+    records = round(reached * ROWS_PER_PERCENT / (2 if status == "failed" else 1))
     attempt: dict[str, Any] = {
         "id": number,
         "status": status,
