@@ -24,6 +24,7 @@ DAG_IDS = (
     "e2e_watch_times_out",
     "e2e_watch_times_out_cancels",
     "e2e_worker_death",
+    "e2e_provider_origin",
 )
 
 

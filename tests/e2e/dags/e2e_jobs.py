@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.providers.common.compat.sdk import DAG
+from airflow.providers.standard.operators.python import PythonOperator
 
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
@@ -59,3 +60,16 @@ with DAG(dag_id="e2e_worker_death", start_date=START, schedule=None, catchup=Fal
         retry_delay=timedelta(seconds=1),
         on_execute_callback=leave_pid_file,
     )
+
+
+def provider_origin() -> dict[str, str]:
+    """Where the task process loaded the provider from, and which distribution version it is."""
+    from importlib.metadata import version
+
+    import airflow_jobs_provider
+
+    return {"file": airflow_jobs_provider.__file__, "version": version("airflow-jobs-provider")}
+
+
+with DAG(dag_id="e2e_provider_origin", start_date=START, schedule=None, catchup=False, tags=["e2e"]) as origin_dag:
+    PythonOperator(task_id="origin", python_callable=provider_origin)
