@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import json
 import sysconfig
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from tests.e2e.deployment import ROOT, VENV_BIN, Deployment
 
 pytestmark = pytest.mark.e2e
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+WHERE_FROM = """
+import json, pathlib, airflow_jobs_provider
+from importlib.metadata import distribution
+found = pathlib.Path(airflow_jobs_provider.__file__)
+direct_url = distribution("airflow-jobs-provider").read_text("direct_url.json") or ""
+print(json.dumps({"file": str(found), "typed": (found.parent / "py.typed").is_file(), "direct_url": direct_url}))
+"""
+"""Run by the deployment's own interpreter, in its home: where ``import airflow_jobs_provider`` finds it."""
 
 
 def assert_installed(origin: str) -> None:
@@ -36,14 +46,7 @@ def check_provider_origin(deployment: Deployment, run_id: str) -> dict[str, str]
 
 
 def check_installed_from_the_wheel(deployment: Deployment) -> None:
-    loaded = json.loads(
-        deployment.python(
-            "import json, pathlib, airflow_jobs_provider as p; from importlib.metadata import distribution as d; "
-            "f = pathlib.Path(p.__file__); print(json.dumps({'file': str(f), 'typed': (f.parent / 'py.typed').is_file(),"
-            " 'installer': (d('airflow-jobs-provider').read_text('INSTALLER') or '').strip(),"
-            " 'direct_url': d('airflow-jobs-provider').read_text('direct_url.json') or ''}))"
-        )
-    )
+    loaded = json.loads(deployment.python(WHERE_FROM))
     assert_installed(loaded["file"])
     assert Path(loaded["file"]).resolve().is_relative_to(Path(sysconfig.get_paths()["purelib"]).resolve())
     assert loaded["typed"], "py.typed is missing from the installed package"
