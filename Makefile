@@ -28,8 +28,9 @@ VENV_DIST := .venv-dist
 STAMP_DIST := $(VENV_DIST)/.installed
 VENV_E2E := .venv-e2e
 STAMP_E2E := $(VENV_E2E)/.installed-$(AIRFLOW_VERSION)
+# celery 5.6.3 dropped celery.backends.database.retry, which apache-airflow-providers-celery 3.26.0 imports.
 E2E_AIRFLOW := "apache-airflow[celery,postgres]==$(AIRFLOW_VERSION)" apache-airflow-providers-celery==3.26.0 \
-	apache-airflow-providers-postgres==7.1.1
+	apache-airflow-providers-postgres==7.1.1 "celery[redis]==5.6.2"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml Makefile
