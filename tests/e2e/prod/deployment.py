@@ -116,12 +116,12 @@ class ProductionDeployment(Deployment):
         )
         return {(str(d), str(r), str(t)): self.triggerer_of_job(job) for d, r, t, job in rows}
 
-    def asset_triggers(self, classpath_part: str) -> list[str | None]:
-        """The triggerer of each asset-watcher trigger whose class path contains ``classpath_part``."""
+    def asset_triggers(self, asset_name: str) -> list[str | None]:
+        """The triggerer of each watcher trigger of the asset (None: unassigned)."""
         rows = self.postgres.query(
-            "SELECT t.triggerer_id FROM trigger t WHERE t.classpath LIKE %s"
-            " AND EXISTS (SELECT 1 FROM asset_watcher a WHERE a.trigger_id = t.id)",
-            (f"%{classpath_part}%",),
+            "SELECT t.triggerer_id FROM trigger t JOIN asset_watcher w ON w.trigger_id = t.id"
+            " JOIN asset a ON a.id = w.asset_id WHERE a.name = %s",
+            (asset_name,),
         )
         return [self.triggerer_of_job(row[0]) for row in rows]
 
