@@ -98,10 +98,18 @@ class Component:
 
     def stop(self) -> None:
         """Send the stop signal (SIGTERM) to the group, then SIGKILL it if it has not exited within STOP_GRACE."""
+        self.signal_stop()
+        self.wait_stopped()
+
+    def signal_stop(self) -> None:
+        """Ask it to stop; ``wait_stopped`` waits for it (so several components stop at once)."""
+        if self.process is not None and self.process.poll() is None:
+            with _gone():
+                os.killpg(self.process.pid, self.stop_signal)
+
+    def wait_stopped(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        with _gone():
-            os.killpg(self.process.pid, self.stop_signal)
         try:
             self.process.wait(STOP_GRACE)
         except subprocess.TimeoutExpired:

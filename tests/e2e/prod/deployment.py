@@ -45,6 +45,16 @@ class ProductionDeployment(Deployment):
         self.components["redis"] = self.redis.component
         self.redis.start()
 
+    def stop(self) -> list[str]:
+        """Stop the Airflow processes all at once (Celery's warm shutdown is slow), then the services."""
+        services = {"postgres", "redis", "emulator"}
+        airflow = [component for name, component in self.components.items() if name not in services]
+        for component in airflow:
+            component.signal_stop()
+        for component in airflow:
+            component.wait_stopped()
+        return super().stop()
+
     def settings(self) -> dict[str, dict[str, str]]:
         settings = super().settings()
         settings["core"].update({"executor": "CeleryExecutor", "parallelism": "16"})
