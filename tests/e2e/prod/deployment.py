@@ -112,7 +112,11 @@ class ProductionDeployment(Deployment):
         self.triggerer_jobs[job_id] = name
 
     def alive_triggerer_jobs(self) -> list[int]:
-        rows = self.postgres.query("SELECT id FROM job WHERE job_type = 'TriggererJob' AND end_date IS NULL")
+        """TriggererJobs that heartbeat: a SIGKILLed triggerer's row keeps ``end_date`` NULL forever."""
+        rows = self.postgres.query(
+            "SELECT id FROM job WHERE job_type = 'TriggererJob' AND end_date IS NULL"
+            " AND latest_heartbeat > now() - interval '10 seconds'"
+        )
         return [int(row[0]) for row in rows]  # type: ignore[call-overload]
 
     def triggerer_of_job(self, job_id: Any) -> str | None:
