@@ -18,7 +18,8 @@ When a fault happens relative to the API's own handler models what the client ca
 - ``dropped`` drops the connection before the handler runs: no job, and to the client it looks
   exactly like ``lost``.
 
-A rule may say ``times``: it injects that many faults, then lets every request through.
+A rule may say ``times``: it injects that many faults, then lets every request through; and
+``method``: it covers only requests of that method (``POST`` on a route that also lists).
 - ``stall`` runs the handler, then holds the answer for ``stall_seconds`` and drops the
   connection (the client's timeout fires); ``slow`` delays a normal answer by ``slow_seconds``.
 - ``garbage`` answers the handler's status with bytes that are not JSON; ``truncated`` sends the
@@ -65,6 +66,8 @@ class FaultRule:
     slow_seconds: float = 0.5
     times: int | None = None
     """Inject at most this many faults, then none (None: no limit)."""
+    method: str | None = None
+    """Only requests with this HTTP method (None: all)."""
 
     def matches(self, route_name: str | None, path: str) -> bool:
         if self.route is None:
@@ -83,6 +86,7 @@ class FaultRule:
             "stall_seconds": self.stall_seconds,
             "slow_seconds": self.slow_seconds,
             "times": self.times,
+            "method": self.method,
         }
 
 
@@ -164,7 +168,7 @@ class FaultInjector:
         with self._lock:
             rules = [
                 rule for (name, _), rule in self._rules.items()
-                if name == api and rule.matches(route_name, key)
+                if name == api and rule.matches(route_name, key) and rule.method in (None, method)
                 and (rule.times is None or self._spent[(rule.api, rule.route)] < rule.times)
             ]
             if not rules:
