@@ -114,12 +114,12 @@ def start(
             f"{api.name} cannot cancel a job, so if_running='cancel' cannot make room for a new one: use "
             "if_running='join' to watch the running job, or 'fail'"
         )
-    pinned = api.pin_start(spec, clock())
     cancelled: list[str] = []
-    if if_running != "start":
-        joined = yield from _before_start(api, pinned, if_running, cancelled)
+    if if_running != "start":  # the spec as given: a jid the provider would choose names no running job
+        joined = yield from _before_start(api, spec, if_running, cancelled)
         if joined is not None:
             return joined
+    pinned = api.pin_start(spec, clock())
     since = clock() - options.clock_skew
     try:
         job = yield from api.start_job(pinned)
