@@ -13,7 +13,8 @@ from typing import Any
 from airflow_jobs_provider.hooks.retry import RetryEvent
 from tests.soak.plan import SoakApi
 
-TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.http", "airflow_jobs_provider.hooks.faktory")
+TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.retry",)
+"""Where the one retry loop logs each retry (its RetryEvent)."""
 QUIET_LOGGERS = ("airflow_jobs_provider", "airflow.task", "airflow_jobs_provider.triggers")
 
 
@@ -29,10 +30,11 @@ class JobRun:
     spec: dict[str, Any]
     kill_after: float | None = None
     start: str = ""
-    """``ok``, ``uncertain`` (JobStartUncertainError) or ``error: <class>``."""
+    """``ok``; for an uncertain start ``found`` (the lookup found its job), ``resent`` (no job showed up:
+    sent again once) or ``ambiguous`` (JobStartUncertainError); or ``error: <class>``."""
     job_id: str | None = None
     recovered: bool | None = None
-    """For an uncertain start: True when listing found the job, False when it shows none."""
+    """For an ambiguous start: True when the soak's own listing found its job, False when it shows none."""
     reported: str = ""
     """SUCCEEDED / FAILED / CANCELLED as the provider reported it, ``killed``, or ``error: ...``."""
     cancel: str = ""
@@ -90,7 +92,9 @@ class Report:
     outcomes: Counter[str] = field(default_factory=Counter)
     uncertain_starts: int = 0
     uncertain_found: int = 0
-    uncertain_absent: int = 0
+    uncertain_resent: int = 0
+    uncertain_ambiguous: int = 0
+    ambiguous_with_job: int = 0
     killed: int = 0
     jobs_on_emulator: int = 0
     wall_seconds: float = 0.0
@@ -111,8 +115,10 @@ class Report:
             "faults_injected": self.faults,
             "outcomes": dict(sorted(self.outcomes.items())),
             "uncertain_starts": self.uncertain_starts,
-            "uncertain_starts_found_by_listing": self.uncertain_found,
-            "uncertain_starts_with_no_job": self.uncertain_absent,
+            "uncertain_starts_resolved_found": self.uncertain_found,
+            "uncertain_starts_resolved_resent": self.uncertain_resent,
+            "uncertain_starts_ambiguous": self.uncertain_ambiguous,
+            "ambiguous_starts_whose_job_exists": self.ambiguous_with_job,
             "killed_tasks": self.killed,
             "jobs_on_emulator": self.jobs_on_emulator,
             "wall_seconds": round(self.wall_seconds, 1),
@@ -132,8 +138,9 @@ class Report:
              else f"{self.min_wait_over_retry_after:+.3f}s"),
             ("faults injected", ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items()))),
             ("outcomes reported", ", ".join(f"{kind} {count}" for kind, count in sorted(self.outcomes.items()))),
-            ("uncertain starts (not retried)", str(self.uncertain_starts)),
-            ("  found by listing / no job", f"{self.uncertain_found} / {self.uncertain_absent}"),
+            ("uncertain starts", str(self.uncertain_starts)),
+            ("  resolved: found / resent once", f"{self.uncertain_found} / {self.uncertain_resent}"),
+            ("  ambiguous (job exists)", f"{self.uncertain_ambiguous} ({self.ambiguous_with_job})"),
             ("tasks killed, jobs cancelled", str(self.killed)),
             ("wall time", f"{self.wall_seconds:.1f}s"),
         ]
