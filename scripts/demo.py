@@ -32,6 +32,7 @@ DAGS = [
     "example_deferrable_monitor",
     "example_rest_api",
     "example_keboola",
+    "example_if_running",
     "example_airbyte",
     "example_faktory",
 ]

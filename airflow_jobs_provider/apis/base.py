@@ -15,7 +15,7 @@ from airflow_jobs_provider.apis.exchange import Conversation, Exchange, ReplyT, 
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.states import StateMap
-from airflow_jobs_provider.apis.values import error_text
+from airflow_jobs_provider.apis.values import epoch_of, error_text
 from airflow_jobs_provider.exceptions import (
     JobNotFoundError,
     JobOutcomeError,
@@ -48,6 +48,8 @@ class JobsApi(Generic[SendT, ReplyT]):
     can_list: ClassVar[bool] = True
     """The API lists jobs (event watchers, ``JobsHook.list_jobs``); ``cannot_list`` says why not."""
     cannot_list: ClassVar[str] = ""
+    can_cancel: ClassVar[bool] = True
+    """The API can stop a job (Faktory cannot)."""
     supports_batch_get: ClassVar[bool] = False
     """True when one request can read many jobs by id (``get_jobs``): the triggers of one process then
     share their polls (triggers/batch_poller.py)."""
@@ -89,6 +91,37 @@ class JobsApi(Generic[SendT, ReplyT]):
     def share(self, shared: SharedState) -> None:
         """Take state that adapters of the same credentials share on one event loop (Airbyte's tokens)."""
 
+    # -- finding the job a start created, or one already running (apis/starting.py drives these)
+    cannot_find: ClassVar[str] = ""
+    """Why this API cannot look for the job of a start (empty when it can)."""
+
+    def pin_start(self, spec: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """The spec with everything the client chooses fixed, so a lookup and a resend mean the same job
+        (Faktory: the jid). Most APIs choose nothing: the spec as it is."""
+        return dict(spec)
+
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        """Why the job of this start cannot be looked for (None when it can)."""
+        return self.cannot_find or None
+
+    def find_started(self, spec: Mapping[str, Any], since: float) -> Conversation[SendT, ReplyT, list[Job]]:
+        """The jobs this start may have created: same target, created at ``since`` or later (epoch seconds,
+        already widened by the tolerated clock skew). Every candidate is checked against the spec here, not
+        only by the API's filters: an answer is untrusted."""
+        raise JobsConfigError(self.lookup_problem(spec) or f"the {self.name} API cannot look for started jobs")
+
+    def find_running(self, spec: Mapping[str, Any]) -> Conversation[SendT, ReplyT, list[Job]]:
+        """The jobs of the same target (pipe, configuration, connection) that have not ended, newest first."""
+        raise JobsConfigError(self.lookup_problem(spec) or f"the {self.name} API cannot look for running jobs")
+
+    def joinable(self, spec: Mapping[str, Any], job: Job) -> bool:
+        """Whether watching ``job`` can stand for starting ``spec`` (not a job being cancelled)."""
+        return job.raw_status not in self.cancelling_states
+
+    def is_start_conflict(self, error: Exception) -> bool:
+        """True when a start was refused because a job of the same target is running (Airbyte's 409)."""
+        return False
+
     # -- shared helpers
     def resolve(self, raw_status: Any, job_id: str) -> JobStatus:
         return self.state_map.resolve(raw_status, job_id)
@@ -100,6 +133,25 @@ class JobsApi(Generic[SendT, ReplyT]):
             f"host of connection {self.settings.conn_id!r} ({self.settings.base_url}) is the {self.name} API's "
             "base URL"
         )
+
+
+def newest_first(api: HttpJobsApi, jobs: list[Job]) -> list[Job]:
+    """Jobs by creation time, newest first; those without a readable time keep their list order, last."""
+    timed = [(api.created_at(job), index, job) for index, job in enumerate(jobs)]
+    timed.sort(key=lambda item: (item[0] is None, -(item[0] or 0.0), item[1]))
+    return [job for _, _, job in timed]
+
+
+def _created_before(created: float | None, since: float) -> bool:
+    return created is not None and created < since
+
+
+def created_field(job: Job, *names: str) -> float | None:
+    """The first of the payload fields ``names`` that reads as a time."""
+    for name in names:
+        if (moment := epoch_of(job.payload.get(name))) is not None:
+            return moment
+    return None
 
 
 class HttpJobsApi(JobsApi[Request, Response]):
@@ -146,6 +198,42 @@ class HttpJobsApi(JobsApi[Request, Response]):
         response = yield self.list_request({})
         self.checked(response, "list jobs")
         return f"Connected to the {self.name} API at {self.settings.base_url}"
+
+    # -- lookups built from the API's own list filters
+    def find_started(self, spec: Mapping[str, Any], since: float) -> Exchange[list[Job]]:
+        if (problem := self.lookup_problem(spec)) is not None:
+            raise JobsConfigError(problem)
+        jobs = yield from self.list_jobs({**self.target_filters(spec), **self.created_filters(since)})
+        return newest_first(self, [
+            job for job in jobs
+            if self.same_target(spec, job) and not _created_before(self.created_at(job), since)
+        ])
+
+    def find_running(self, spec: Mapping[str, Any]) -> Exchange[list[Job]]:
+        if (problem := self.lookup_problem(spec)) is not None:
+            raise JobsConfigError(problem)
+        jobs = yield from self.list_jobs({**self.target_filters(spec), **self.running_filters()})
+        return newest_first(self, [job for job in jobs if not job.status.is_terminal and self.same_target(spec, job)])
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """List filters that select the jobs of the same target as ``spec``."""
+        raise NotImplementedError
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        """List filters for jobs created at ``since`` or later."""
+        raise NotImplementedError
+
+    def running_filters(self) -> dict[str, Any]:
+        """List filters that narrow a list to jobs that have not ended (none: checked on each job)."""
+        return {}
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        """Whether a listed job belongs to the target of ``spec`` (the filters are not trusted alone)."""
+        return True
+
+    def created_at(self, job: Job) -> float | None:
+        """When the API says the job was created (epoch seconds), if its answer says so."""
+        return None
 
     # -- builders and parsers each API provides
     def start_request(self, spec: Mapping[str, Any]) -> Request:

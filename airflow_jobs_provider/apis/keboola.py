@@ -12,10 +12,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi
+from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
-from airflow_jobs_provider.apis.values import quote_job_id
+from airflow_jobs_provider.apis.values import iso_utc, quote_job_id
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 STATES: dict[str, JobStatus] = {
@@ -59,6 +59,10 @@ PAYLOAD_FIELDS = (
     "configRowIds", "branchId", "tag", "createdTime", "startTime", "endTime", "durationSeconds",
 )  # fmt: skip
 """What a Job's payload keeps: small scalars; ``result`` and ``configData`` can be large."""
+
+RUNNING_STATES = ("created", "waiting", "processing", "terminating")
+"""States of a job that has not ended (``waiting`` includes the configuration lock)."""
+LOOKUP_LIMIT = 100
 
 WARNING_HINT = (
     "keboola state 'warning': the job finished but one of its child jobs failed; to accept that, "
@@ -225,6 +229,48 @@ class KeboolaApi(HttpJobsApi):
 
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/jobs/{quote_job_id(job_id)}"
+
+    # -- the job of a start: same component, configuration and branch, created since
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        self.start_request(spec)  # the spec's own errors first
+        return None
+
+    def find_running(self, spec: Mapping[str, Any]) -> Exchange[list[Job]]:
+        if spec.get("configData") is not None or spec.get("config") is None:
+            raise JobsConfigError(
+                "keboola: if_running other than 'start' needs a stored configuration ('config'): a job of an "
+                "inline 'configData' has no configuration that tells which running job is the same one. "
+                "Use if_running='start', or store the configuration and pass its id as 'config'"
+            )
+        return (yield from super().find_running(spec))
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        filters: dict[str, Any] = {"componentId": spec["component"], "limit": LOOKUP_LIMIT}
+        if spec.get("configData") is None and spec.get("config") is not None:
+            filters["configId"] = str(spec["config"])  # an inline configData overrides config (job-apis.md §2.4)
+        filters["branchId"] = str(spec["branchId"]) if spec.get("branchId") is not None else "null"
+        return filters
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        return {"createdTimeFrom": iso_utc(since), "sortBy": "createdTime", "sortOrder": "desc"}
+
+    def running_filters(self) -> dict[str, Any]:
+        return {"status": list(RUNNING_STATES)}
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        payload = job.payload
+        inline = spec.get("configData") is not None
+        config = None if inline or spec.get("config") is None else str(spec["config"])
+        branch = None if spec.get("branchId") is None else str(spec["branchId"])
+        listed_branch = payload.get("branchId")
+        return (
+            payload.get("component") == spec["component"]
+            and (payload.get("config") is None if inline else _text(payload.get("config")) == config)
+            and (None if listed_branch in (None, "") else str(listed_branch)) == branch
+        )
+
+    def created_at(self, job: Job) -> float | None:
+        return created_field(job, "createdTime")
 
 
 def as_object(value: Any) -> Mapping[str, Any]:

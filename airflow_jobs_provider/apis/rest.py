@@ -10,7 +10,16 @@ Example extra (the emulator's Acme Batch API)::
      "progress_field": "progress", "url_field": "links.ui",
      "states": {"QUEUED": "PENDING", "RUNNING": "RUNNING", "ABORTING": "RUNNING",
                 "SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "ABORTED": "CANCELLED"},
-     "auth_header": "X-Api-Key", "auth_scheme": ""}
+     "auth_header": "X-Api-Key", "auth_scheme": "",
+     "start_match": {"task": "task"}, "list_created_after": "created_after", "created_field": "created"}
+
+The last three are optional and let the provider find the job of an uncertain start, or the running
+job to join (``TriggerJobOperator(if_running=...)``): ``start_match`` maps a ``list`` query parameter
+to the dotted path of its value in the start body (a listed job must carry the same value at that
+path, or at the path ``job_match`` gives), ``list_created_after`` names the query parameter that
+takes an ISO 8601 lower bound on creation, and ``created_field`` is the dotted path of a job's
+creation time, checked on every listed job. A lookup needs ``list``, ``start_match`` and at least
+one of ``list_created_after`` or ``created_field``.
 """
 
 from __future__ import annotations
@@ -23,12 +32,13 @@ from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
-from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id
+from airflow_jobs_provider.apis.values import dig, epoch_of, iso_utc, progress_value, quote_job_id
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REQUIRED = ("start", "get", "id_field", "state_field", "states")
-OPTIONAL_PATHS = ("job_root", "list_root", "message_field", "progress_field", "url_field")
+OPTIONAL_PATHS = ("job_root", "list_root", "message_field", "progress_field", "url_field", "created_field")
+MATCH_EXTRAS = ("start_match", "job_match")
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,14 @@ class RestApi(HttpJobsApi):
             if key in extras and not isinstance(extras[key], str):
                 raise JobsConfigError(f"connection {conn_id!r}: extra {key!r} must be a dotted path string")
         self.fields = {key: extras.get(key) or "" for key in ("id_field", "state_field", *OPTIONAL_PATHS)}
+        self.start_match = _path_map(extras.get("start_match"), "start_match", conn_id)
+        self.job_match = _path_map(extras.get("job_match"), "job_match", conn_id) or {
+            param: path for param, path in self.start_match.items()
+        }
+        created_after = extras.get("list_created_after")
+        if created_after is not None and (not isinstance(created_after, str) or not created_after.strip()):
+            raise JobsConfigError(f"connection {conn_id!r}: extra 'list_created_after' must name a query parameter")
+        self.list_created_after = created_after or ""
         self.auth_header = str(extras.get("auth_header") or "Authorization")
         self.auth_scheme = str(extras.get("auth_scheme", "Bearer") or "")
 
@@ -176,9 +194,70 @@ class RestApi(HttpJobsApi):
             payload=dict(document),
         )
 
+    # -- the job of a start, when the connection describes how to find it
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        missing = [name for name, ok in (
+            ("'list'", "list" in self.endpoints),
+            ("'start_match'", bool(self.start_match)),
+            ("'list_created_after' or 'created_field'", bool(self.list_created_after or self.fields["created_field"])),
+        ) if not ok]
+        if missing:
+            return (
+                f"connection {self.settings.conn_id!r} (api 'rest') does not say how to find a job of this start: "
+                f"add extra {', '.join(missing)} (see the REST API page of the docs)"
+            )
+        absent = [path for path in self.start_match.values() if dig(spec, path) in (None, "")]
+        if absent:
+            return f"rest: the start body has no value at {', '.join(absent)} (extra 'start_match' names it)"
+        return None
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        return {param: _scalar(dig(spec, path)) for param, path in self.start_match.items()}
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        return {self.list_created_after: iso_utc(since)} if self.list_created_after else {}
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        for param, spec_path in self.start_match.items():
+            job_path = self.job_match.get(param, spec_path)
+            if _scalar(dig(job.payload, job_path)) != _scalar(dig(spec, spec_path)):
+                return False
+        return True
+
+    def created_at(self, job: Job) -> float | None:
+        return epoch_of(dig(job.payload, self.fields["created_field"])) if self.fields["created_field"] else None
+
+    def find_started(self, spec: Mapping[str, Any], since: float) -> Exchange[list[Job]]:
+        jobs = yield from super().find_started(spec, since)
+        if not self.list_created_after:  # the API cannot filter by time: a job must show a time to count
+            jobs = [job for job in jobs if self.created_at(job) is not None]
+        return jobs
+
     def _path(self, key: str) -> str:
         root = self.fields["job_root"]
         return f"{root}.{self.fields[key]}" if root else self.fields[key]
+
+
+def _path_map(value: Any, name: str, conn_id: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(key, str) and key and isinstance(path, str) and path for key, path in value.items()
+    ):
+        raise JobsConfigError(
+            f"connection {conn_id!r}: extra {name!r} must map query parameters to dotted paths, e.g. "
+            '{"task": "task"}'
+        )
+    return dict(value)
+
+
+def _scalar(value: Any) -> str | None:
+    """A matched value as text (a list filter is one string); None for nothing or a structure."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _state_table(states: Any, conn_id: str) -> dict[str, JobStatus]:

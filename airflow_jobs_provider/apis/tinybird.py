@@ -10,10 +10,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_jobs_provider.apis.base import HttpJobsApi
+from airflow_jobs_provider.apis.base import HttpJobsApi, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
-from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id, quote_segment
+from airflow_jobs_provider.apis.values import dig, iso_utc, progress_value, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
 
 STATES: dict[str, JobStatus] = {
@@ -34,6 +34,9 @@ START_ENDPOINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "populate": ("/v0/pipes/{pipe}/nodes/{node}/population", ("pipe", "node")),
     "import": ("/v0/datasources", ()),
 }
+
+LISTED_KINDS = {"copy": "copy", "sink": "sink", "populate": "populateview", "import": "import"}
+"""The ``kind`` a started job has in the job list, per ``kind`` of the start spec."""
 
 JOBS_LOG_ID = re.compile(r"[A-Za-z0-9_-]+")
 JOBS_LOG_COLUMNS = (
@@ -168,6 +171,32 @@ class TinybirdApi(HttpJobsApi):
 
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/v0/jobs/{quote_job_id(job_id)}"
+
+    # -- the job of a start: same kind, same pipe (an import: same data source), created since
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        self.start_request(spec)  # the spec's own errors first
+        return None
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        kind = spec["kind"]
+        filters = {"kind": LISTED_KINDS[kind]}
+        if kind != "import":
+            filters["pipe_name"] = spec["pipe"]
+        return filters
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        return {"created_after": iso_utc(since)}
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        payload = job.payload
+        if payload.get("kind") != LISTED_KINDS[spec["kind"]]:
+            return False
+        if spec["kind"] == "import":
+            return dig(payload, "datasource.name") == spec.get("name")
+        return payload.get("pipe_name") == spec["pipe"]
+
+    def created_at(self, job: Job) -> float | None:
+        return created_field(job, "created_at")
 
 
 def _error_message(body: Mapping[str, Any]) -> str | None:

@@ -75,3 +75,31 @@ def progress_value(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, min(100.0, number))
+
+
+def iso_utc(epoch: float) -> str:
+    """``2026-01-02T03:04:05.678Z``: a moment as every list filter here reads it (ISO 8601, UTC)."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def epoch_of(value: Any) -> float | None:
+    """A job's time as an API writes it (ISO 8601 with or without a zone, naive meaning UTC, a space for
+    the ``T``, or epoch seconds / milliseconds) as epoch seconds; None for anything else."""
+    from datetime import datetime, timezone
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+        return number / 1000 if number > 1e11 else number  # epoch milliseconds, as in Airbyte's examples
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    text = value.strip()
+    text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()

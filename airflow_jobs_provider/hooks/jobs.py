@@ -7,6 +7,7 @@ need ``async with hook:`` so that one HTTP session lives as long as the trigger 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol
@@ -18,6 +19,8 @@ from airflow_jobs_provider.apis.exchange import arun_exchange, run_exchange
 from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
+from airflow_jobs_provider.apis.starting import StartOptions, StartOutcome, arun_plan, run_plan
+from airflow_jobs_provider.apis.starting import start as start_plan
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport
 from airflow_jobs_provider.hooks.retry import RetryPolicy
@@ -110,8 +113,21 @@ class JobsHook(BaseHook):
         """The requests.Session every sync call of this hook reuses."""
         return self._sync.session
 
-    def start_job(self, spec: Mapping[str, Any]) -> Job:
-        return run_exchange(self.api.start_job(spec), self._sync.send)
+    def start_job(self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True) -> Job:
+        """Start a job; see ``start`` (this returns only the job)."""
+        return self.start(spec, if_running=if_running, resolve_uncertain=resolve_uncertain).job
+
+    def start(
+        self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True
+    ) -> StartOutcome:
+        """Start a job, or join one of the same target that runs (``if_running``), and say how it went.
+
+        A start that may have reached the API although its answer was lost is looked for by the API's
+        filters (apis/starting.py); ``resolve_uncertain=False`` raises JobStartUncertainError at once.
+        """
+        options = StartOptions.from_settings(self.settings, resolve_uncertain=resolve_uncertain)
+        plan = start_plan(self.api, spec, clock=time.time, options=options, if_running=if_running)
+        return run_plan(plan, self._sync.send, time.sleep, self.log.info)
 
     def get_job(self, job_id: str) -> Job:
         return run_exchange(self.api.get_job(job_id), self._sync.send)
@@ -150,8 +166,18 @@ class JobsHook(BaseHook):
             raise RuntimeError("use 'async with JobsHook(...) as hook:' before calling its async methods")
         return self._async
 
-    async def astart_job(self, spec: Mapping[str, Any]) -> Job:
-        return await arun_exchange(self.api.start_job(spec), self._session.send)
+    async def astart_job(
+        self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True
+    ) -> Job:
+        return (await self.astart(spec, if_running=if_running, resolve_uncertain=resolve_uncertain)).job
+
+    async def astart(
+        self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True
+    ) -> StartOutcome:
+        """The async twin of ``start``."""
+        options = StartOptions.from_settings(self.settings, resolve_uncertain=resolve_uncertain)
+        plan = start_plan(self.api, spec, clock=time.time, options=options, if_running=if_running)
+        return await arun_plan(plan, self._session.send, asyncio.sleep, self.log.info)
 
     async def aget_job(self, job_id: str) -> Job:
         return await arun_exchange(self.api.get_job(job_id), self._session.send)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
 
-from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.job import Job, JobStatus, check_if_running
 from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.apis.states import checked_overrides
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsConfigError, JobsError
@@ -57,6 +57,10 @@ class TriggerJobOperator(BaseOperator):
     :param timeout: give up waiting after this long (the job is cancelled if ``cancel_on_kill``).
     :param status_overrides: raw state → canonical state, for this task only.
     :param cancel_on_kill: cancel the started job when the task is killed or times out.
+    :param if_running: what to do when a job of the same target (Tinybird pipe, Keboola configuration,
+        Airbyte connection, REST ``start_match``, Faktory jid) is already running: ``start`` another
+        (the default), ``join`` it (watch it instead; it becomes the ``job_id`` XCom), ``fail``, or
+        ``cancel`` it and then start.
     :param reuse_started_job: on a retry, reconnect to the job an earlier try started if it is
         still pending, running or succeeded (Airflow 3.3 task state store) instead of starting another.
         Before 3.3 there is no task state store: every try, a retry too, starts a new job.
@@ -78,6 +82,7 @@ class TriggerJobOperator(BaseOperator):
         status_overrides: Mapping[str, str] | None = None,
         cancel_on_kill: bool = True,
         reuse_started_job: bool = True,
+        if_running: str = "start",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -91,6 +96,7 @@ class TriggerJobOperator(BaseOperator):
         self.status_overrides = checked_overrides(status_overrides)
         self.cancel_on_kill = cancel_on_kill
         self.reuse_started_job = reuse_started_job
+        self.if_running = check_if_running(if_running)
         self.started_job_id: str | None = None
 
     @cached_property
@@ -131,9 +137,17 @@ class TriggerJobOperator(BaseOperator):
         return self._wait(job)
 
     def _start(self, context: Context) -> Job:
-        job = self.hook.start_job(self.job)
+        outcome = self.hook.start(self.job, if_running=self.if_running)
+        job = outcome.job
         self._report(context, job)
-        self.log.info("Started job %s: %s", job.job_id, job.url or "(no URL)")
+        if outcome.how == "joined":
+            self.log.info("Joined job %s, which was already running (if_running='join'): %s", job.job_id,
+                          job.url or "(no URL)")
+        elif outcome.how == "found":
+            self.log.info("Started job %s (its start was uncertain; found by listing): %s", job.job_id,
+                          job.url or "(no URL)")
+        else:
+            self.log.info("Started job %s: %s", job.job_id, job.url or "(no URL)")
         store = context.get("task_state_store")
         if store is not None and self.reuse_started_job:
             store.set(STATE_STORE_KEY, job.job_id)

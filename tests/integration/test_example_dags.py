@@ -46,3 +46,14 @@ def test_declarative_rest_api(live):
     assert result.task_states == {"run_report": "success"}
     assert result.xcom("run_report") == job["id"]
     assert "/acme/ui/runs/" in result.xcom("run_report", "job_url")
+
+
+def test_if_running_joins_the_job_already_running(live, capsys):
+    live.set_defaults("keboola", duration=0.8, queue_seconds=0.1)
+
+    result = run_dag("example_if_running")
+
+    (job,) = jobs_on(live, "keboola")
+    assert result.task_states == {"someone_elses_run": "success", "extract": "success"}
+    assert result.xcom("someone_elses_run", "job_id") == result.xcom("extract", "job_id") == job["id"]
+    assert f"Joined job {job['id']}, which was already running" in capsys.readouterr().out

@@ -117,7 +117,8 @@ def test_an_unknown_state_waits_while_unfinished_and_fails_when_final(live):
     live.script("keboola", queue_seconds=30)
     live.script("keboola", outcome="mystery", queue_seconds=0, duration=0)
     hook = JobsHook(CONN_ID)
-    waiting_id, final_id = hook.start_job(SPEC).job_id, hook.start_job(SPEC).job_id
+    other_config = {**SPEC, "config": "554424644"}  # the same one would wait behind the first (its lock)
+    waiting_id, final_id = hook.start_job(SPEC).job_id, hook.start_job(other_config).job_id
     live.force_state("keboola", waiting_id, "suspended")
 
     unfinished = hook.get_job(waiting_id)

@@ -71,6 +71,7 @@ def failing_runs(live: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
 
     def uncertain_start() -> None:
         live.faults("tinybird", {"5xx": 1.0}, route="copy", seed=1)  # 500/502/504 after the job exists
+        live.faults("tinybird", {"5xx": 1.0}, route="jobs", seed=1)  # and the lookup for it fails too
 
     return [
         ("sensor_poke", job("failed", error="disk full")),

@@ -20,11 +20,11 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, TokenCache, parse_token
-from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState
+from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import ApiSettings
-from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, error_text, quote_job_id
+from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, error_text, iso_utc, quote_job_id
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
@@ -234,6 +234,34 @@ class AirbyteApi(HttpJobsApi):
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/jobs/{quote_job_id(job_id)}"
 
+    # -- the job of a start: same connection and job type, created since. Airbyte runs one job per
+    # connection at a time (a second start is a 409), so a running job of the connection blocks a start.
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        self.start_request(spec)  # the spec's own errors first
+        return None
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        return {"connectionId": spec["connectionId"], "orderBy": "createdAt|DESC", "limit": MAX_LIMIT}
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        return {"createdAtStart": iso_utc(since)}
+
+    def find_started(self, spec: Mapping[str, Any], since: float) -> Exchange[list[Job]]:
+        jobs = yield from super().find_started(spec, since)
+        return [job for job in jobs if job.payload.get("jobType") in _listed_types(spec["jobType"])]
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        return job.payload.get("connectionId") == spec["connectionId"]
+
+    def joinable(self, spec: Mapping[str, Any], job: Job) -> bool:
+        return super().joinable(spec, job) and job.payload.get("jobType") in _listed_types(spec["jobType"])
+
+    def created_at(self, job: Job) -> float | None:
+        return created_field(job, "createdAt", "startTime")  # JobResponse's startTime is when the job was created
+
+    def is_start_conflict(self, error: Exception) -> bool:
+        return isinstance(error, JobsApiError) and error.http_status == 409
+
     def _job(self, body: Mapping[str, Any], job_id: str) -> Job:
         raw = body.get("status")
         if not isinstance(raw, str):
@@ -275,6 +303,11 @@ class AirbyteApi(HttpJobsApi):
                 status_code=409,
             )
         return super().checked(replace(response, body={"message": text}), action, job_id)
+
+
+def _listed_types(job_type: str) -> frozenset[str]:
+    """The jobTypes a started job may be listed with: 'clear' runs the reset service (job-apis.md §3.3)."""
+    return frozenset({"clear", "reset"}) if job_type == "clear" else frozenset({job_type})
 
 
 def problem_text(body: Any) -> str:

@@ -3,11 +3,13 @@
 It exists so the declarative REST adapter is tested against an API that differs from Tinybird
 in every dimension an adapter must configure: an API-key header, 401 instead of 403, 201 on
 create, a ``{"run": ...}`` envelope, upper-case states, an integer progress, 202/409 on abort.
+The run list filters by ``state``, ``task`` and ``created_after`` (ISO 8601, inclusive).
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -97,12 +99,23 @@ class AcmeApi:
     async def list_runs(self, request: web.Request) -> web.Response:
         self._authorize(request)
         state, task = request.query.get("state"), request.query.get("task")
+        after = _moment(request.query["created_after"]) if "created_after" in request.query else None
         runs = []
         for job in reversed(self._store.jobs(API)):  # newest first (creation order, reversed)
             snap = self._store.observe(job)
+            if after is not None and snap.created_at < after:
+                continue
             if (state is None or snap.raw_status == state) and (task is None or job.attrs["task"] == task):
                 runs.append(run_json(job, snap, base_url(request)))
         return web.json_response({"runs": runs})
+
+
+def _moment(text: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise acme_error(400, f"created_after must be an ISO 8601 time, got {text!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def register(app: web.Application, store: JobStore, token: str) -> None:

@@ -95,13 +95,15 @@ class EmulatorServer:
         *,
         route: str | None = None,
         seed: int = 0,
-        **timing: float,
+        **timing: float | int | str,
     ) -> dict[str, Any]:
         """Inject faults into ``api`` (or one route of it) at these rates; see emulator/core/faults.py.
 
-        ``rates`` maps a kind (``5xx``, ``429``, ``reset``, ``stall``, ``garbage``, ``html``,
-        ``truncated``, ``slow``) to a probability; ``timing`` takes ``retry_after``,
-        ``stall_seconds`` and ``slow_seconds``. All rates 0 removes the rule.
+        ``rates`` maps a kind (``5xx``, ``429``, ``reset``, ``lost``, ``dropped``, ``stall``, ``garbage``,
+        ``html``, ``truncated``, ``slow``) to a probability; ``timing`` takes ``retry_after``,
+        ``stall_seconds``, ``slow_seconds``, ``times`` (inject that many faults, then none) and
+        ``method`` (only requests of that HTTP method).
+        All rates 0 removes the rule.
         """
         rule: dict[str, Any] = {"api": api, "rates": rates, "seed": seed, **timing}
         if route is not None:
