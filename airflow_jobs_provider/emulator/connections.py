@@ -34,6 +34,11 @@ ACME_EXTRAS: dict[str, Any] = {
     },
     "auth_header": "X-Api-Key",
     "auth_scheme": "",
+    "list_page_size": 100,
+    "list_offset_param": "offset",
+    "list_limit_param": "limit",
+    "list_order_field": "updated",
+    "list_since_param": "updated_after",
 }
 
 
