@@ -112,8 +112,9 @@ class PageReader:
             known = self.jobs.get(job.job_id)
             if known is None or (job.status.is_terminal and not known.status.is_terminal):
                 self.jobs[job.job_id] = job  # the newest copy, unless an older one shows the job ended
-        if len(page) > self.page_size:
+        if len(page) > self.page_size:  # its offsets cannot be trusted either: read no further
             self.problems.append(f"page {self.pages} holds {len(page)} jobs, more than the {self.page_size} asked for")
+            return False
         return len(page) >= self.page_size and not reached_start
 
     def window(self, complete: bool) -> ListWindow:

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES_PER_POLL = 50
 """List requests one poll sends at most (top and backlog together): 5,000 jobs at 100 a page."""
-LIST_OVERLAP = 15.0
+LIST_OVERLAP = 5.0
 """Seconds each top read reaches back past what the previous poll saw: jobs an API lists a little
 late (Keboola's search index), and clocks that tick in whole seconds."""
 TIE = 1.0

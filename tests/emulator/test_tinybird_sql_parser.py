@@ -70,8 +70,9 @@ def test_run_query_equality_never_matches_null() -> None:
 
 def test_a_watchers_window_query_parses_and_pages() -> None:
     """What TinybirdApi.jobs_log_window_request sends: a time range, final states, LIMIT and OFFSET."""
+    blank = dict.fromkeys(JOBS_LOG_COLUMNS, "")
     rows = [
-        {**dict.fromkeys(JOBS_LOG_COLUMNS, ""), "job_id": f"j{n}", "status": status, "updated_at": f"2024-01-01 00:00:0{n}"}
+        {**blank, "job_id": f"j{n}", "status": status, "updated_at": f"2024-01-01 00:00:0{n}"}
         for n, status in enumerate(["done", "working", "error", "done", "cancelled", "done"])
     ]
     sql = (
@@ -82,4 +83,5 @@ def test_a_watchers_window_query_parses_and_pages() -> None:
     query = parse_query(sql)
     assert query.conditions[0] == ("status", "IN", ("cancelled", "done", "error"))
     assert (query.limit, query.offset) == (2, 1)
-    assert [row["job_id"] for row in run_query(query, rows)["data"]] == ["j4", "j3"]  # j0 before the range, j1 running, j5 skipped by the offset
+    # j0 is before the range, j1 still working, j5 skipped by the offset
+    assert [row["job_id"] for row in run_query(query, rows)["data"]] == ["j4", "j3"]

@@ -8,6 +8,7 @@ auth: the emulator is a local tool. Errors are ``{"error": "..."}`` with 400 or 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -114,7 +115,8 @@ class ControlApi:
 
         Body: ``count``, ``spec`` (what the API's start call takes), ``ends_in`` (seconds from now
         to the first end; negative = ended that long ago), ``spread`` (seconds over which the ends
-        are spread, evenly), ``duration`` (seconds each works, default 1), ``outcome``, ``error``.
+        are spread, evenly), ``duration`` (seconds each works at least, default 1: a job that ends
+        later than that is created now and works until its end), ``outcome``, ``error``.
         """
         api = self._api(request.match_info["api"])
         body = await self._body(request)
@@ -145,7 +147,9 @@ class ControlApi:
             except ValueError as error:
                 raise control_error(400, f"spec: {error}") from None
             end = now + ends_in + (spread * number / (count - 1) if count > 1 else 0.0)
-            self._store.create_scripted(api, job_id, kind, attrs, end - script.duration, script)
+            created = min(now, end - script.duration)  # a job that ends later is created now and works longer
+            job_script = replace(script, duration=end - created)
+            self._store.create_scripted(api, job_id, kind, attrs, created, job_script)
             ids.append(job_id)
         return web.json_response({"api": api, "count": count, "ids": ids})
 
