@@ -13,9 +13,10 @@ from typing import Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
 from airflow_jobs_provider.apis.exchange import Conversation, Exchange, ReplyT, Request, Response, SendT, header
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.paging import DEFAULT_MAX_PAGES, ListWindow, PageReader
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.states import StateMap
-from airflow_jobs_provider.apis.values import epoch_of, error_text
+from airflow_jobs_provider.apis.values import epoch, error_text
 from airflow_jobs_provider.exceptions import (
     JobNotFoundError,
     JobOutcomeError,
@@ -50,6 +51,8 @@ class JobsApi(Generic[SendT, ReplyT]):
     cannot_list: ClassVar[str] = ""
     can_cancel: ClassVar[bool] = True
     """The API can stop a job (Faktory cannot)."""
+    windowed: bool = False
+    """True when ``list_window`` reads a time window over several pages (else it reads the one list)."""
     supports_batch_get: ClassVar[bool] = False
     """True when one request can read many jobs by id (``get_jobs``): the triggers of one process then
     share their polls (triggers/batch_poller.py)."""
@@ -72,6 +75,26 @@ class JobsApi(Generic[SendT, ReplyT]):
     def list_jobs(self, filters: Mapping[str, Any]) -> Conversation[SendT, ReplyT, list[Job]]:
         """The API's own list; an API that has none (``can_list`` False) says so and how to do without."""
         raise JobsConfigError(self.cannot_list or f"the {self.name} API cannot list jobs")
+
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Conversation[SendT, ReplyT, ListWindow]:
+        """The jobs whose order time (``order_time``) is within ``[since, until]``, newest first, over as
+        many pages as that takes and at most ``max_pages`` (apis/paging.py). ``now`` is the caller's clock.
+
+        An API that does not page answers its one list, which counts as the whole window.
+        """
+        raise JobsConfigError(self.cannot_list or f"the {self.name} API cannot list jobs")
+
+    def order_time(self, job: Job) -> float | None:
+        """When the job last moved in the order its list is sorted by (epoch seconds); None if unknown."""
+        return None
 
     def get_jobs(self, job_ids: Sequence[str]) -> Conversation[SendT, ReplyT, dict[str, BatchResult]]:
         """Read several jobs at once (``supports_batch_get`` APIs only).
@@ -149,7 +172,7 @@ def _created_before(created: float | None, since: float) -> bool:
 def created_field(job: Job, *names: str) -> float | None:
     """The first of the payload fields ``names`` that reads as a time."""
     for name in names:
-        if (moment := epoch_of(job.payload.get(name))) is not None:
+        if (moment := epoch(job.payload.get(name))) is not None:
             return moment
     return None
 
@@ -168,6 +191,21 @@ class HttpJobsApi(JobsApi[Request, Response]):
     def list_jobs(self, filters: Mapping[str, Any]) -> Exchange[list[Job]]:
         response = yield self.list_request(filters)
         return self.parse_list(self.checked(response, "list jobs"))
+
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Exchange[ListWindow]:
+        """One list request: an API without paging shows what it shows, and that is the whole window."""
+        jobs = yield from self.list_jobs(filters)
+        reader = PageReader(self.order_time, since, page_size=len(jobs) + 1)
+        reader.add(jobs)
+        return reader.window(complete=True)
 
     def get_jobs(self, job_ids: Sequence[str]) -> Exchange[dict[str, BatchResult]]:
         response = yield self.get_jobs_request(job_ids)

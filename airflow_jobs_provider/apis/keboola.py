@@ -15,7 +15,15 @@ from typing import Any
 from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
-from airflow_jobs_provider.apis.values import iso_utc, quote_job_id
+from airflow_jobs_provider.apis.paging import (
+    DEFAULT_MAX_PAGES,
+    ListWindow,
+    PageReader,
+    merged_filters,
+    page_budget,
+    read_pages,
+)
+from airflow_jobs_provider.apis.values import epoch, iso_utc, iso_utc_up, quote_job_id
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 STATES: dict[str, JobStatus] = {
@@ -54,6 +62,13 @@ SINGLE_FILTERS = (
 FILTER_ALIASES = {"component": "componentId", "config": "configId"}  # Keboola's deprecated names
 LIST_FILTERS = (*MULTI_FILTERS, *FILTER_ALIASES, *SINGLE_FILTERS)
 
+PAGE_SIZE = 100
+"""A watcher's page: the search's default (``limit`` in its filters asks for another, up to ``MAX_PAGE_SIZE``)."""
+MAX_PAGE_SIZE = 500
+"""The Queue API documents no maximum; 500 keeps one answer (full job objects) a few hundred KB."""
+WINDOW_OWNED = ("offset", "sortBy", "sortOrder", "endTimeFrom", "endTimeTo")
+"""What a watcher's window read sets itself: newest end first, one end-time range, offset pages."""
+
 PAYLOAD_FIELDS = (
     "id", "runId", "parentRunId", "status", "desiredStatus", "isFinished", "mode", "type", "component", "config",
     "configRowIds", "branchId", "tag", "createdTime", "startTime", "endTime", "durationSeconds",
@@ -74,6 +89,7 @@ class KeboolaApi(HttpJobsApi):
     name = "keboola"
     states = STATES
     cancelling_states = frozenset({"terminating"})
+    windowed = True
     supports_batch_get = True  # /search/jobs takes id[]=…&id[]=…
     batch_size = 100  # the search's default page; an explicit limit asks for exactly that many
 
@@ -155,6 +171,39 @@ class KeboolaApi(HttpJobsApi):
         if not all(isinstance(item, Mapping) for item in items):
             raise JobsApiError("keboola's job search holds entries that are not job objects")
         return [self.job_from(item, _job_id(item.get("id")) or "?") for item in items]
+
+    # -- window read: newest end first, back to ``since`` (apis/paging.py)
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Exchange[ListWindow]:
+        """Finished jobs that ended within ``[since, until]``: ``endTimeFrom``/``endTimeTo``, sorted by
+        ``endTime`` descending, ``offset`` pages of ``limit``. Running jobs have no end time yet; they
+        show once they end, at the top, newer than any window already read."""
+        query = merged_filters(filters, WINDOW_OWNED, self.name, "it pages by end time")
+        size = _page_size(query.pop("limit", PAGE_SIZE))
+        query.update(sortBy="endTime", sortOrder="desc", limit=size)
+        if since is not None:
+            query["endTimeFrom"] = iso_utc(since)
+        if until is not None:
+            query["endTimeTo"] = iso_utc_up(until)
+        reader = PageReader(self.order_time, since, size)
+
+        def page(offset: int) -> Request:
+            return self.list_request({**query, "offset": offset})
+
+        def parse(response: Response) -> list[Job]:
+            return self.parse_list(self.checked(response, "list jobs"))
+
+        return (yield from read_pages(page, parse, reader, page_budget(max_pages)))
+
+    def order_time(self, job: Job) -> float | None:
+        return epoch(job.payload.get("endTime"))
 
     # -- batch read: one search for many ids (triggers/batch_poller.py)
     def get_jobs_request(self, job_ids: Sequence[str]) -> Request:
@@ -368,6 +417,14 @@ def _filter_values(value: Any, name: str) -> list[str]:
     if any(isinstance(item, (list, tuple, set, Mapping)) or item is None for item in values):
         raise JobsConfigError(f"keboola filter {name!r} takes a value or a list of values, got {value!r}")
     return [_text(item) for item in values]
+
+
+def _page_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+        raise JobsConfigError(
+            f"keboola filter 'limit' (a watcher's page size) must be 1..{MAX_PAGE_SIZE}, got {value!r}"
+        )
+    return value
 
 
 def _text(value: Any) -> str:

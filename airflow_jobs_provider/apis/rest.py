@@ -11,19 +11,25 @@ Example extra (the emulator's Acme Batch API)::
      "states": {"QUEUED": "PENDING", "RUNNING": "RUNNING", "ABORTING": "RUNNING",
                 "SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "ABORTED": "CANCELLED"},
      "auth_header": "X-Api-Key", "auth_scheme": "",
-     "start_match": {"task": "task"}, "list_created_after": "created_after", "created_field": "created"}
+     "start_match": {"task": "task"}, "list_created_after": "created_after", "created_field": "created",
+     "list_page_size": 100, "list_offset_param": "offset", "list_limit_param": "limit",
+     "list_order_field": "updated", "list_since_param": "updated_after"}
 
-The last three are optional and let the provider find the job of an uncertain start, or the running
-job to join (``TriggerJobOperator(if_running=...)``): ``start_match`` maps a ``list`` query parameter
-to the dotted path of its value in the start body (a listed job must carry the same value at that
-path, or at the path ``job_match`` gives), ``list_created_after`` names the query parameter that
-takes an ISO 8601 lower bound on creation, and ``created_field`` is the dotted path of a job's
-creation time, checked on every listed job. A lookup needs ``list``, ``start_match`` and at least
-one of ``list_created_after`` or ``created_field``.
+``start_match``, ``list_created_after`` and ``created_field`` are optional and let the provider find
+the job of an uncertain start, or the running job to join (``TriggerJobOperator(if_running=...)``):
+``start_match`` maps a ``list`` query parameter to the dotted path of its value in the start body (a
+listed job must carry the same value at that path, or at the path ``job_match`` gives),
+``list_created_after`` names the query parameter that takes an ISO 8601 lower bound on creation, and
+``created_field`` is the dotted path of a job's creation time, checked on every listed job. A lookup
+needs ``list``, ``start_match`` and at least one of ``list_created_after`` or ``created_field``.
+
+The ``list_*`` paging extras describe how the list pages (``PAGING_EXTRAS``); without them an event
+watcher reads the list's one answer per poll, as before.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,14 +37,112 @@ from typing import Any
 from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.paging import (
+    DEFAULT_MAX_PAGES,
+    ListWindow,
+    PageReader,
+    merged_filters,
+    page_budget,
+    read_pages,
+)
 from airflow_jobs_provider.apis.settings import ApiSettings
-from airflow_jobs_provider.apis.values import dig, epoch_of, iso_utc, progress_value, quote_job_id
+from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, progress_value, quote_job_id
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REQUIRED = ("start", "get", "id_field", "state_field", "states")
 OPTIONAL_PATHS = ("job_root", "list_root", "message_field", "progress_field", "url_field", "created_field")
 MATCH_EXTRAS = ("start_match", "job_match")
+PAGING_EXTRAS = (
+    "list_page_size", "list_offset_param", "list_page_param", "list_first_page", "list_limit_param",
+    "list_order_field", "list_since_param",
+)  # fmt: skip
+MAX_PAGE_SIZE = 1000
+PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a REST list pages, read from the ``list_*`` extras and checked (they are a user's input).
+
+    :param page_size: jobs per page, sent as ``limit_param``.
+    :param offset_param: the query parameter of the first job's index (0, page_size, ...); or
+    :param page_param: the query parameter of the page number (``first_page``, ``first_page`` + 1, ...).
+    :param order_field: dotted path to the time the list is sorted by, newest first; paging stops
+        at the first page that reaches past the window's start. Without it, paging stops at a short page.
+    :param since_param: a query parameter that takes the window's start as ISO 8601 UTC, if the API has one.
+    """
+
+    page_size: int
+    limit_param: str
+    offset_param: str | None
+    page_param: str | None
+    first_page: int
+    order_field: str | None
+    since_param: str | None
+
+    @classmethod
+    def from_extras(cls, extras: Mapping[str, Any], conn_id: str) -> Paging | None:
+        given = [key for key in PAGING_EXTRAS if extras.get(key) not in (None, "")]
+        if not given:
+            return None
+        where = f"connection {conn_id!r}"
+        size = extras.get("list_page_size")
+        if isinstance(size, str) and size.strip().isdigit():
+            size = int(size)
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
+            raise JobsConfigError(
+                f"{where}: extra 'list_page_size' must be a whole number 1..{MAX_PAGE_SIZE} (the page size the "
+                f"list endpoint accepts), got {size!r}; the list_* extras describe paging only together"
+            )
+        names = {key: _param(extras, key, where) for key in PAGING_EXTRAS if key.endswith("_param")}
+        if (names["list_offset_param"] is None) == (names["list_page_param"] is None):
+            raise JobsConfigError(
+                f"{where}: paging needs exactly one of extra 'list_offset_param' (the index of the first job, "
+                "e.g. 'offset') or 'list_page_param' (the page number, e.g. 'page')"
+            )
+        first = extras.get("list_first_page", 1)
+        if isinstance(first, bool) or not isinstance(first, int) or first not in (0, 1):
+            raise JobsConfigError(f"{where}: extra 'list_first_page' must be 0 or 1, got {first!r}")
+        order = extras.get("list_order_field")
+        if order is not None and (not isinstance(order, str) or not order.strip()):
+            raise JobsConfigError(f"{where}: extra 'list_order_field' must be a dotted path string, got {order!r}")
+        limit = names.pop("list_limit_param") or "limit"
+        chosen = [limit, *(name for name in names.values() if name)]
+        if len(set(chosen)) != len(chosen):
+            raise JobsConfigError(f"{where}: the list_*_param extras must name different query parameters")
+        return cls(
+            page_size=size,
+            limit_param=limit,
+            offset_param=names["list_offset_param"],
+            page_param=names["list_page_param"],
+            first_page=first,
+            order_field=order or None,
+            since_param=names["list_since_param"],
+        )
+
+    def params(self, offset: int, since: float | None) -> dict[str, str]:
+        params = {self.limit_param: str(self.page_size)}
+        if self.offset_param is not None:
+            params[self.offset_param] = str(offset)
+        else:
+            params[str(self.page_param)] = str(self.first_page + offset // self.page_size)
+        if self.since_param is not None and since is not None:
+            params[self.since_param] = iso_utc(since)
+        return params
+
+    @property
+    def owned(self) -> tuple[str, ...]:
+        return tuple(name for name in (self.limit_param, self.offset_param, self.page_param, self.since_param) if name)
+
+
+def _param(extras: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = extras.get(key)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not PARAM_NAME.fullmatch(value):
+        raise JobsConfigError(f"{where}: extra {key!r} must be a query parameter name such as 'offset', got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -97,6 +201,8 @@ class RestApi(HttpJobsApi):
         if created_after is not None and (not isinstance(created_after, str) or not created_after.strip()):
             raise JobsConfigError(f"connection {conn_id!r}: extra 'list_created_after' must name a query parameter")
         self.list_created_after = created_after or ""
+        self.paging = Paging.from_extras(extras, conn_id)
+        self.windowed = self.paging is not None
         self.auth_header = str(extras.get("auth_header") or "Authorization")
         self.auth_scheme = str(extras.get("auth_scheme", "Bearer") or "")
 
@@ -143,6 +249,35 @@ class RestApi(HttpJobsApi):
                 "set extra 'list_root' to the dotted path of the job array"
             )
         return [self.job_from({"_": item}, None, root="_") for item in items]
+
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Exchange[ListWindow]:
+        """Pages as the ``list_*`` extras describe; a list without them is read in one request."""
+        paging = self.paging
+        if paging is None:
+            return (yield from super().list_window(filters, since=since, until=until, max_pages=max_pages, now=now))
+        query = merged_filters(filters, paging.owned, self.name, "the connection's list_* extras page the list")
+        reader = PageReader(self.order_time, since, paging.page_size)
+
+        def page(offset: int) -> Request:
+            return self.list_request({**query, **paging.params(offset, since)})
+
+        def parse(response: Response) -> list[Job]:
+            return self.parse_list(self.checked(response, "list jobs"))
+
+        return (yield from read_pages(page, parse, reader, page_budget(max_pages)))
+
+    def order_time(self, job: Job) -> float | None:
+        if self.paging is None or self.paging.order_field is None:
+            return None
+        return epoch(dig(job.payload, self.paging.order_field))
 
     def cancel_request(self, job_id: str) -> Request:
         return self.request("cancel", job_id)
@@ -225,7 +360,7 @@ class RestApi(HttpJobsApi):
         return True
 
     def created_at(self, job: Job) -> float | None:
-        return epoch_of(dig(job.payload, self.fields["created_field"])) if self.fields["created_field"] else None
+        return epoch(dig(job.payload, self.fields["created_field"])) if self.fields["created_field"] else None
 
     def find_started(self, spec: Mapping[str, Any], since: float) -> Exchange[list[Job]]:
         jobs = yield from super().find_started(spec, since)

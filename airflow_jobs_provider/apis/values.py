@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -77,23 +79,26 @@ def progress_value(value: Any) -> float | None:
     return max(0.0, min(100.0, number))
 
 
-def iso_utc(epoch: float) -> str:
-    """``2026-01-02T03:04:05.678Z``: a moment as every list filter here reads it (ISO 8601, UTC)."""
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def iso_utc(moment: float) -> str:
+    """Epoch seconds as ISO 8601 UTC with a ``Z``, whole seconds rounded down (a window's start stays early)."""
+    return datetime.fromtimestamp(math.floor(moment), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def epoch_of(value: Any) -> float | None:
-    """A job's time as an API writes it (ISO 8601 with or without a zone, naive meaning UTC, a space for
-    the ``T``, or epoch seconds / milliseconds) as epoch seconds; None for anything else."""
-    from datetime import datetime, timezone
+def iso_utc_up(moment: float) -> str:
+    """``iso_utc`` rounded up: a window's end stays late."""
+    return iso_utc(math.ceil(moment))
 
+
+def epoch(value: Any) -> float | None:
+    """An API time as epoch seconds: ISO 8601 (``Z``, offset, naive = UTC, a space for the ``T``) or epoch
+    seconds / milliseconds; None for anything else."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         number = float(value)
-        return number / 1000 if number > 1e11 else number  # epoch milliseconds, as in Airbyte's examples
+        if not math.isfinite(number):
+            return None
+        return number / 1000 if number > 1e11 else number  # epoch milliseconds (Airbyte examples)
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
         return None
     text = value.strip()

@@ -37,6 +37,11 @@ ACME_EXTRAS: dict[str, Any] = {
     "start_match": {"task": "task"},
     "list_created_after": "created_after",
     "created_field": "created",
+    "list_page_size": 100,
+    "list_offset_param": "offset",
+    "list_limit_param": "limit",
+    "list_order_field": "updated",
+    "list_since_param": "updated_after",
 }
 LOOKUP_EXTRAS: dict[str, Any] = {"uncertain_start_settle_seconds": 1.0, "uncertain_start_polls": 2}
 """The emulator shows a job the moment it exists: a second is ample time to show an uncertain start's job."""

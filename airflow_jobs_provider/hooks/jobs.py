@@ -17,6 +17,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, JobsApi
 from airflow_jobs_provider.apis.exchange import arun_exchange, run_exchange
 from airflow_jobs_provider.apis.job import Job
+from airflow_jobs_provider.apis.paging import ListWindow
 from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
 from airflow_jobs_provider.apis.starting import StartOptions, StartOutcome, arun_plan, run_plan
@@ -135,6 +136,10 @@ class JobsHook(BaseHook):
     def list_jobs(self, **filters: Any) -> list[Job]:
         return run_exchange(self.api.list_jobs(filters), self._sync.send)
 
+    def list_window(self, filters: Mapping[str, Any], **window: Any) -> ListWindow:
+        """The jobs of a time window of the list, over as many pages as it takes (``JobsApi.list_window``)."""
+        return run_exchange(self.api.list_window(filters, **window), self._sync.send)
+
     def cancel_job(self, job_id: str) -> Job:
         return run_exchange(self.api.cancel_job(job_id), self._sync.send)
 
@@ -188,6 +193,9 @@ class JobsHook(BaseHook):
 
     async def alist_jobs(self, **filters: Any) -> list[Job]:
         return await arun_exchange(self.api.list_jobs(filters), self._session.send)
+
+    async def alist_window(self, filters: Mapping[str, Any], **window: Any) -> ListWindow:
+        return await arun_exchange(self.api.list_window(filters, **window), self._session.send)
 
     async def acancel_job(self, job_id: str) -> Job:
         return await arun_exchange(self.api.cancel_job(job_id), self._session.send)

@@ -27,7 +27,7 @@ from airflow_jobs_provider.triggers.batch_poller import watch_job
 from airflow_jobs_provider.triggers.cursor import JobCursor
 from airflow_jobs_provider.triggers.cursor_store import CursorStore
 from airflow_jobs_provider.triggers.events import DEFAULT_POLL_INTERVAL, DEFAULT_STATES, STREAM, canonical
-from airflow_jobs_provider.triggers.job_lists import JobList, poll_job_lists
+from airflow_jobs_provider.triggers.job_lists import Coverage, JobList, poll_job_lists, shared_coverage
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 if AIRFLOW_V_3_0_PLUS:
@@ -133,6 +133,17 @@ class JobStatusTrigger(BaseTrigger):
             self.log.info("cancelled job %s on task kill: %s", self.job_id, job.describe())
 
 
+def stream_key(kwargs: Mapping[str, Any]) -> Hashable:
+    """One shared stream per connection, list filter, interval and state overrides (serialized kwargs)."""
+    filters, overrides = canonical(kwargs["filters"]), canonical(kwargs["status_overrides"])
+    return (STREAM, kwargs["jobs_conn_id"], filters, kwargs["poll_interval"], overrides)
+
+
+def covers(job_list: JobList, generation: int, need: float) -> bool:
+    """The list (with the earlier ones of its generation) holds every job a watcher needing ``need`` has not seen."""
+    return job_list.generation >= generation and job_list.covered_since is not None and job_list.covered_since <= need
+
+
 def job_event(kind: str, job: Job, message: str | None = None) -> dict[str, Any]:
     return {"status": kind, "job_id": job.job_id, "job": job.to_dict(), "message": message or job.message}
 
@@ -226,36 +237,51 @@ class JobEventTrigger(BaseEventTrigger):
     # -- shared streams (Airflow 3.3+): one list poll per connection, filter and interval
     def shared_stream_key(self) -> Hashable | None:
         """Watchers that would send the very same list request at the same cadence share it."""
-        filters, overrides = canonical(self.filters), canonical(self.status_overrides)
-        return (STREAM, self.jobs_conn_id, filters, self.poll_interval, overrides)
+        return stream_key(self.serialize()[1])
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
         """The one poll loop of a group; it reads only kwargs that are part of the key."""
-        async for job_list in poll_job_lists(
-            kwargs["jobs_conn_id"], kwargs["filters"], kwargs["poll_interval"], kwargs["status_overrides"]
-        ):
+        async for job_list in cls._poll(kwargs, shared_coverage(stream_key(kwargs))):
             yield job_list
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         """This watcher's own events: its states and its cursor, applied to each broadcast list."""
-        store = CursorStore(getattr(self, "asset_state_store", None), self.cursor_key(), self.log)
-        cursor = await store.load() or JobCursor.start(time.time(), self.lookback_seconds)
-        handed: dict[str, float] = {}  # reported job id -> when the triggerer took its event (monotonic)
-        async for job_list in shared_stream:
-            fresh = cursor.select([job for job in job_list.jobs if self.matches(job)], self.states)
-            now = time.monotonic()
-            handed = {job_id: at for job_id, at in handed.items() if now - at < self.commit_delay}
-            await store.save(cursor.to_json(exclude=[*handed, *(job.job_id for job in fresh)]))
-            for job in fresh:
-                self.log.info("job %s finished: %s", job.job_id, job.describe())
-                yield TriggerEvent(self.event_payload(job_list, job))
-                handed[job.job_id] = time.monotonic()  # resumed: the triggerer has queued the event
+        async for event in self._filter(shared_stream, shared_coverage(stream_key(self.serialize()[1]))):
+            yield event
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Standalone: the same filter over a poll loop of this watcher's own (before Airflow 3.3)."""
-        async for event in self.filter_shared_stream(type(self).open_shared_stream(self.serialize()[1])):
+        coverage = Coverage()
+        async for event in self._filter(type(self)._poll(self.serialize()[1], coverage), coverage):
             yield event
+
+    @staticmethod
+    def _poll(kwargs: dict[str, Any], coverage: Coverage) -> AsyncIterator[JobList]:
+        return poll_job_lists(
+            kwargs["jobs_conn_id"], kwargs["filters"], kwargs["poll_interval"], kwargs["status_overrides"], coverage
+        )
+
+    async def _filter(self, shared_stream: AsyncIterator[Any], coverage: Coverage) -> AsyncIterator[TriggerEvent]:
+        store = CursorStore(getattr(self, "asset_state_store", None), self.cursor_key(), self.log)
+        cursor = await store.load() or JobCursor.start(time.time(), self.lookback_seconds)
+        token, generation = coverage.join(cursor.need())  # the list is read back to what this watcher needs
+        handed: dict[str, float] = {}  # reported job id -> when the triggerer took its event (monotonic)
+        try:
+            async for job_list in shared_stream:
+                fresh = cursor.select([job for job in job_list.jobs if self.matches(job)], self.states)
+                if covers(job_list, generation, cursor.need()) and job_list.resume_at is not None:
+                    cursor.saw_until(job_list.resume_at)
+                    coverage.update(token, cursor.need())
+                now = time.monotonic()
+                handed = {job_id: at for job_id, at in handed.items() if now - at < self.commit_delay}
+                await store.save(cursor.to_json(exclude=[*handed, *(job.job_id for job in fresh)]))
+                for job in fresh:
+                    self.log.info("job %s finished: %s", job.job_id, job.describe())
+                    yield TriggerEvent(self.event_payload(job_list, job))
+                    handed[job.job_id] = time.monotonic()  # resumed: the triggerer has queued the event
+        finally:
+            coverage.leave(token)
 
     # -- helpers
     def cursor_key(self) -> str:

@@ -23,8 +23,16 @@ from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, TokenCache, par
 from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.paging import (
+    DEFAULT_MAX_PAGES,
+    ListWindow,
+    PageReader,
+    merged_filters,
+    page_budget,
+    read_pages,
+)
 from airflow_jobs_provider.apis.settings import ApiSettings
-from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, error_text, iso_utc, quote_job_id
+from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, epoch, error_text, iso_utc, iso_utc_up, quote_job_id
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
@@ -52,6 +60,8 @@ LIST_FILTERS = (
 )
 DATE_FILTERS = frozenset({"createdAtStart", "createdAtEnd", "updatedAtStart", "updatedAtEnd"})
 MAX_LIMIT = 100
+WINDOW_OWNED = ("offset", "orderBy", "updatedAtStart", "updatedAtEnd")
+"""What a watcher's window read sets itself: latest update first, one update range, offset pages."""
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 ORDER_BY = re.compile(r"(createdAt|updatedAt)\|(ASC|DESC)")
 SNAKE_HINTS = {"connection_id": "connectionId", "job_type": "jobType", "workspace_ids": "workspaceIds"}
@@ -61,6 +71,7 @@ MIN_REDACTED = 4
 class AirbyteApi(HttpJobsApi):
     name = "airbyte"
     states = STATES
+    windowed = True
 
     def __init__(
         self,
@@ -92,6 +103,38 @@ class AirbyteApi(HttpJobsApi):
     def list_jobs(self, filters: Mapping[str, Any]) -> Exchange[list[Job]]:
         response = yield from self.authorized(self.list_request(filters))
         return self.parse_list(self.checked(response, "list jobs"))
+
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Exchange[ListWindow]:
+        """Jobs last updated within ``[since, until]`` (a finished job's last update is its end):
+        ``orderBy=updatedAt|DESC`` with ``updatedAtStart``/``updatedAtEnd``, ``offset`` pages of
+        ``limit`` (100, the API's maximum, unless the filters ask for fewer)."""
+        query = merged_filters(filters, WINDOW_OWNED, self.name, "it pages by last update")
+        query.update(orderBy="updatedAt|DESC", limit=query.get("limit", MAX_LIMIT))
+        size = _count("limit", query["limit"])
+        if since is not None:
+            query["updatedAtStart"] = iso_utc(since)
+        if until is not None:
+            query["updatedAtEnd"] = iso_utc_up(until)
+        reader = PageReader(self.order_time, since, size)
+
+        def page(offset: int) -> Request:
+            return self.list_request({**query, "offset": offset})
+
+        def parse(response: Response) -> list[Job]:
+            return self.parse_list(self.checked(response, "list jobs"))
+
+        return (yield from read_pages(page, parse, reader, page_budget(max_pages), send=self.authorized))
+
+    def order_time(self, job: Job) -> float | None:
+        return epoch(job.payload.get("lastUpdatedAt"))
 
     def cancel_job(self, job_id: str) -> Exchange[Job]:
         response = yield from self.authorized(self.cancel_request(job_id))

@@ -3,7 +3,10 @@
 It exists so the declarative REST adapter is tested against an API that differs from Tinybird
 in every dimension an adapter must configure: an API-key header, 401 instead of 403, 201 on
 create, a ``{"run": ...}`` envelope, upper-case states, an integer progress, 202/409 on abort.
-The run list filters by ``state``, ``task`` and ``created_after`` (ISO 8601, inclusive).
+The run list filters by ``state``, ``task`` and ``created_after`` (ISO 8601, inclusive), and it
+pages the way many REST APIs do: latest update first, ``limit`` (at most ``MAX_LIMIT``; without
+it, every run) and ``offset``, and ``updated_after`` (ISO 8601) for the runs updated since a time:
+what the declarative REST adapter's ``list_*`` extras describe.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ STATES = StateNames(
     cancelled="ABORTED",
 )
 KIND = "run"
+MAX_LIMIT = 100
 
 
 def acme_error(status: int, message: str) -> JsonError:
@@ -45,6 +49,7 @@ def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
         "progress": round(snap.progress),
         "error": snap.error,
         "created": iso_z(snap.created_at),
+        "updated": iso_z(snap.updated_at),
         "links": {"self": f"{base}/acme/v2/runs/{job.job_id}", "ui": f"{base}/acme/ui/runs/{job.job_id}"},
     }
 
@@ -80,6 +85,12 @@ class AcmeApi:
         job = self._store.create(API, f"run-{uuid.uuid4().hex[:12]}", KIND, {"task": body["task"], "body": body})
         return self._answer(request, job, as_created(job.facts, STATES), status=201)
 
+    def bulk_job(self, spec: Any) -> tuple[str, str, dict[str, Any]]:
+        """A run of a task (``/_emulator/jobs/acme``)."""
+        if not isinstance(spec.get("task"), str) or not spec["task"]:
+            raise ValueError("acme bulk jobs take {'task': '<task name>'}")
+        return f"run-{uuid.uuid4().hex[:12]}", KIND, {"task": spec["task"], "body": dict(spec)}
+
     async def get_run(self, request: web.Request) -> web.Response:
         self._authorize(request)
         job = self._run(request)
@@ -98,23 +109,43 @@ class AcmeApi:
 
     async def list_runs(self, request: web.Request) -> web.Response:
         self._authorize(request)
-        state, task = request.query.get("state"), request.query.get("task")
-        after = _moment(request.query["created_after"]) if "created_after" in request.query else None
-        runs = []
-        for job in reversed(self._store.jobs(API)):  # newest first (creation order, reversed)
+        query = request.query
+        state, task = query.get("state"), query.get("task")
+        limit = _count(query, "limit", 1, MAX_LIMIT)
+        offset = _count(query, "offset", 0, None) or 0
+        after = _moment(query, "updated_after")
+        created_after = _moment(query, "created_after")
+        found = []
+        for job in reversed(self._store.jobs(API)):  # newest first among runs updated at the same time
             snap = self._store.observe(job)
-            if after is not None and snap.created_at < after:
+            wanted = (state is None or snap.raw_status == state) and (task is None or job.attrs["task"] == task)
+            if created_after is not None and snap.created_at < created_after:
                 continue
-            if (state is None or snap.raw_status == state) and (task is None or job.attrs["task"] == task):
-                runs.append(run_json(job, snap, base_url(request)))
-        return web.json_response({"runs": runs})
+            if wanted and (after is None or snap.updated_at >= after):
+                found.append((snap.updated_at, run_json(job, snap, base_url(request))))
+        found.sort(key=lambda pair: pair[0], reverse=True)
+        runs = [run for _, run in found]
+        return web.json_response({"runs": runs[offset : offset + limit] if limit is not None else runs[offset:]})
 
 
-def _moment(text: str) -> float:
+def _count(query: Any, name: str, low: int, high: int | None) -> int | None:
+    text = query.get(name)
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise acme_error(422, f"{name} must be a whole number {bounds}, got {text!r}")
+    return int(text)
+
+
+def _moment(query: Any, name: str) -> float | None:
+    text = query.get(name)
+    if text is None:
+        return None
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
-        raise acme_error(400, f"created_after must be an ISO 8601 time, got {text!r}") from None
+        raise acme_error(422, f"{name} must be an ISO 8601 time, got {text!r}") from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
@@ -122,6 +153,7 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Acme routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
     handlers = AcmeApi(store, token)
+    store.register_maker(API, handlers.bulk_job)
     runs = app.router.add_resource("/acme/v2/runs", name=route_name(API, "runs"))
     runs.add_route("GET", handlers.list_runs)
     runs.add_route("POST", handlers.create_run)

@@ -160,6 +160,13 @@ class AirbyteEmulator:
         job = self._store.create(API, str(next(self._ids)), job_type, attrs)
         return web.json_response(job_json(job, as_created(job.facts, STATES), self._store.now()))
 
+    def bulk_job(self, spec: Any) -> tuple[str, str, dict[str, Any]]:
+        """A job of a connection (``/_emulator/jobs/airbyte``); unlike ``POST /v1/jobs``, several may overlap."""
+        connection_id, job_type = spec.get("connectionId"), spec.get("jobType", "sync")
+        if not isinstance(connection_id, str) or not UUID.fullmatch(connection_id) or job_type not in START_JOB_TYPES:
+            raise ValueError("airbyte bulk jobs take {'connectionId': '<UUID>', 'jobType': 'sync', 'reset' or 'clear'}")
+        return str(next(self._ids)), job_type, {"connectionId": connection_id, "jobType": job_type}
+
     @problems
     async def get_job(self, request: web.Request) -> web.Response:
         self._authorize(request)
@@ -267,6 +274,7 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Airbyte routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
     handlers = AirbyteEmulator(store, token)
+    store.register_maker(API, handlers.bulk_job)
     router = app.router
     router.add_post("/v1/applications/token", handlers.issue_token, name=route_name(API, "token"))
     jobs = router.add_resource("/v1/jobs", name=route_name(API, "jobs"))

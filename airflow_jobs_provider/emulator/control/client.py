@@ -71,6 +71,16 @@ class EmulatorServer:
         result: list[dict[str, Any]] = self._call("GET", f"/_emulator/jobs{query}")
         return result
 
+    def create_jobs(self, api: str, count: int, spec: dict[str, Any], **fields: Any) -> list[str]:
+        """``count`` jobs of ``api`` at once, without a start request each; their ids, oldest first.
+
+        ``fields``: ``ends_in`` (seconds to the first end, negative = in the past), ``spread``
+        (seconds the ends are spread over), ``duration``, ``outcome``, ``error``.
+        """
+        path = f"/_emulator/jobs/{quote(api, safe='')}"
+        result: dict[str, Any] = self._call("POST", path, {"count": count, "spec": spec, **fields})
+        return list(result["ids"])
+
     def requests(self) -> list[dict[str, Any]]:
         """The access log: method, path (token redacted), status, peer, api; oldest first."""
         result: list[dict[str, Any]] = self._call("GET", "/_emulator/requests")

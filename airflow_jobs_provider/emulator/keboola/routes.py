@@ -147,6 +147,15 @@ class KeboolaApi:
         created = job_json(job, as_created(job.facts, STATES), base_url(request), self._store.now())
         return web.json_response(created, status=201)
 
+    def bulk_job(self, spec: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """A job as ``POST /jobs`` would make it from ``spec`` (``/_emulator/jobs/keboola``)."""
+        try:
+            attrs = _creation_attrs(spec, "")
+        except JsonError as error:
+            raise ValueError(error.body["error"]) from None
+        job_id = str(next(self._ids))
+        return job_id, "job", {**attrs, "runId": job_id}
+
     async def get_job(self, request: web.Request) -> web.Response:
         self._authorize(request)
         job = self._job(request)
@@ -182,6 +191,7 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Queue API routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
     handlers = KeboolaApi(store, token)
+    store.register_maker(API, handlers.bulk_job)
     router = app.router
     router.add_post("/jobs", handlers.create_job, name=route_name(API, "create"))
     router.add_get("/jobs/{job_id}", handlers.get_job, name=route_name(API, "job"))

@@ -64,7 +64,7 @@ def test_one_candidate_is_the_job_and_the_lookup_uses_the_apis_filters():
     assert (outcome.how, outcome.job.job_id, outcome.uncertain) == ("found", "j1", 1)
     post, lookup = wire.sent
     assert post.method == "POST" and lookup.path == "/v0/jobs"
-    assert lookup.params == {"kind": "copy", "pipe_name": "daily", "created_after": "2027-01-15T07:59:30.000Z"}
+    assert lookup.params == {"kind": "copy", "pipe_name": "daily", "created_after": "2027-01-15T07:59:30Z"}
     assert wire.pauses == [], "found at the first look"
     assert any("Found tinybird job j1" in note for note in wire.notes)
 
@@ -133,7 +133,7 @@ def test_keboola_looks_by_component_configuration_branch_and_creation_time():
     assert outcome.job.job_id == "901"
     params = wire.sent[1].params
     assert params["componentId[]"] == ["ex"] and params["configId[]"] == ["42"] and params["branchId[]"] == ["null"]
-    assert params["createdTimeFrom"] == "2027-01-15T07:59:30.000Z"
+    assert params["createdTimeFrom"] == "2027-01-15T07:59:30Z"
 
 
 def test_join_watches_the_running_job_and_sends_no_start():
