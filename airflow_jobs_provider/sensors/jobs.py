@@ -143,9 +143,13 @@ class _JobWaitSensor(BaseSensorOperator):
             self._timeout_dealt_with = True
             self._on_timeout()
         skip = skip_for(error, soft_fail=self.soft_fail, never_fail=self.never_fail)
-        if skip is None:
-            raise error
-        raise skip from error
+        if skip is not None:
+            raise skip from error
+        cause = error.__cause__
+        if isinstance(error, AirflowSkipException) and cause and not isinstance(cause, AirflowSkipException):
+            # Airflow's own skip (poke mode) says only "Skipping due to soft_fail is set to True.": add why
+            raise AirflowSkipException(f"{str(error).rstrip('.')}: {type(cause).__name__}: {cause}") from cause
+        raise error
 
 
 class JobSensor(_JobWaitSensor):

@@ -8,7 +8,7 @@ One test per path, each with soft_fail, never_fail and neither, on the emulator 
 | the job ends FAILED / CANCELLED while the sensor is deferred | failed | skipped | skipped |
 | the sensor's timeout passes | failed | skipped | skipped |
 | the task's execution_timeout passes (poke, deferrable) | failed | skipped | skipped |
-| the API answers 404, refuses the token, or stays down after retries (at start, or while deferred) | failed | failed | skipped |
+| the API answers 404, refuses the token or stays down (at start, or while deferred) | failed | failed | skipped |
 
 API errors are not job outcomes: soft_fail leaves them failing, so the task's retries apply (as
 Airflow's poke mode does); never_fail skips on any error.
@@ -58,14 +58,14 @@ def ended_job(live: Any, outcome: str) -> str:
 
 
 @pytest.fixture
-def when_watched() -> Iterator[Callable[[Any, str, Callable[[], object]], None]]:
+def when_watched() -> Iterator[Callable[..., None]]:
     """Run an action once the sensor's trigger has read the job at least twice (it is deferred by then)."""
     threads: list[threading.Thread] = []
 
-    def schedule(live: Any, job_id: str, action: Callable[[], object]) -> None:
+    def schedule(live: Any, job_id: str, action: Callable[[], object], api: str = "tinybird") -> None:
         def go() -> None:
             poll_until(
-                lambda: [job for job in jobs_on(live) if job["id"] == job_id and job.get("gets", 0) >= 2],
+                lambda: [job for job in jobs_on(live, api) if job["id"] == job_id and job["gets"] >= 2],
                 timeout=20,
                 interval=0.05,
                 what=f"two reads of job {job_id}",
@@ -101,16 +101,19 @@ def test_a_job_that_ended_before_the_sensor_started(live, mode, flag, outcome, m
 # -- the job ends while the sensor is deferred
 @pytest.mark.parametrize("flag", FLAGS)
 @pytest.mark.parametrize("outcome", ["failed", "cancelled"])
-def test_a_job_that_ends_while_the_sensor_is_deferred(live, flag, outcome, mocker):
+def test_a_job_that_ends_while_the_sensor_is_deferred(live, flag, outcome, when_watched, mocker, capsys):
     from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 
-    job_id = start_tinybird_job(live, outcome, duration=1.5, queue_seconds=0.0)
+    job_id = start_tinybird_job(live, "succeeded", duration=30)
+    raw = {"failed": "error", "cancelled": "cancelled"}[outcome]
+    when_watched(live, job_id, lambda: live.force_state("tinybird", job_id, raw))
     trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
     result = run_dag(f"soft_deferrable{flag}", {"job_id": job_id})
 
     assert trigger_runs.call_count == 1, "the job was still running at the first look"
     assert result.task_states == {"wait": ENDS[flag]}
+    assert ("JobFailedError" if outcome == "failed" else "JobCancelledError") in capsys.readouterr().out
 
 
 # -- timeouts
@@ -166,16 +169,19 @@ def test_an_api_error_at_the_first_look(conns, mode, flag, error, capsys):
 @pytest.mark.parametrize("flag", FLAGS)
 @pytest.mark.parametrize("error", ["not_found", "unavailable"])
 def test_an_api_error_while_deferred(conns, flag, error, when_watched, mocker, capsys):
+    """A REST job that vanishes (404; Tinybird would answer from jobs_log), or Tinybird going down."""
     from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 
-    job_id = start_tinybird_job(conns, "succeeded", duration=30)
     if error == "not_found":
-        when_watched(conns, job_id, lambda: conns.expire("tinybird", job_id))
+        conns.script("acme", outcome="succeeded", duration=30)
+        conf = {"job_id": JobsHook("jobs_acme").start_job({"task": "nightly_report"}).job_id, "conn": "jobs_acme"}
+        when_watched(conns, conf["job_id"], lambda: conns.expire("acme", conf["job_id"]), api="acme")
     else:
-        when_watched(conns, job_id, lambda: conns.faults("tinybird", {"5xx": 1.0}, route="job"))
+        conf = {"job_id": start_tinybird_job(conns, "succeeded", duration=30), "conn": "jobs_flaky"}
+        when_watched(conns, conf["job_id"], lambda: conns.faults("tinybird", {"5xx": 1.0}, route="job"))
     trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
-    result = run_dag(f"soft_deferrable{flag}", {"job_id": job_id, "conn": "jobs_flaky"})
+    result = run_dag(f"soft_deferrable{flag}", conf)
 
     assert trigger_runs.call_count == 1
     assert result.task_states == {"wait": API_ERROR_ENDS[flag]}
