@@ -7,7 +7,9 @@ as well; the outcomes are JobSensor's (FAILED fails, soft_fail skips it, never_f
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,7 +17,8 @@ import pytest
 
 from airflow_jobs_provider.triggers.jobs import JobFinishedTrigger
 from tests.support.dagrun import run_dag
-from tests.support.events import PROFILES, run_job, start_job
+from tests.support.events import PROFILES, Profile, list_polls, run_job, start_job
+from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 MODES = ["poke", "reschedule", "deferrable"]
@@ -35,23 +38,45 @@ def a_time_between_jobs() -> str:
     return moment
 
 
+@pytest.fixture
+def start_when_polled(live: Any) -> Iterator[Callable[..., dict[str, str]]]:
+    """Start a job once the sensor has listed the jobs twice: it cannot have found it at its first look."""
+    threads: list[threading.Thread] = []
+
+    def schedule(profile: Profile, spec: dict[str, Any], **script: Any) -> dict[str, str]:
+        started: dict[str, str] = {}
+        polls = list_polls(live, profile)
+
+        def go() -> None:
+            poll_until(lambda: list_polls(live, profile) >= polls + 2, timeout=30, interval=0.05, what="two lists")
+            started["job_id"] = asyncio.run(start_job(live, profile, spec, **script))
+
+        threads.append(threading.Thread(target=go, daemon=True))
+        threads[-1].start()
+        return started
+
+    yield schedule
+    for thread in threads:
+        thread.join(timeout=30)
+
+
 @pytest.mark.parametrize("api", sorted(PROFILES))
 @pytest.mark.parametrize("mode", MODES)
-def test_the_next_matching_job_to_finish_after_the_time_is_the_xcom(live, api, mode, mocker):
+def test_the_next_matching_job_to_finish_after_the_time_is_the_xcom(live, api, mode, mocker, start_when_polled):
     if mode == "reschedule" and api != "tinybird":
         pytest.skip("reschedule differs from poke only in Airflow's loop: one API shows it")
     profile = PROFILES[api]
     asyncio.run(run_job(live, profile, profile.target, outcome="failed"))  # before the time: not this one
     after = a_time_between_jobs()
     asyncio.run(run_job(live, profile, profile.other))  # after the time, but another pipe / config / connection
-    target = asyncio.run(start_job(live, profile, profile.target, duration=1.0))  # running at the first look
+    target = start_when_polled(profile, profile.target)  # after the first look
     trigger_runs = mocker.spy(JobFinishedTrigger, "run")
 
     result = run_dag(f"finished_{api}_{mode}", {"finished_after": after})
 
     assert result.task_states == {"wait": "success"}
     job = result.xcom("wait")
-    assert job["job_id"] == target
+    assert job["job_id"] == target["job_id"]
     assert job["status"] == "SUCCEEDED"
     assert trigger_runs.call_count == (1 if mode == "deferrable" else 0)
 
@@ -73,12 +98,14 @@ def test_a_job_that_had_already_finished_after_the_time_needs_no_wait(live, mode
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("flag", FLAGS)
-def test_a_failed_job_fails_the_task_or_is_skipped(live, mode, flag, capsys):
+def test_a_failed_job_fails_the_task_or_is_skipped(live, mode, flag, capsys, start_when_polled):
+    """The job ends after the first look: in deferrable mode it is the trigger that finds it."""
     after = now_iso()
-    job_id = asyncio.run(start_job(live, TINYBIRD, TINYBIRD.target, outcome="failed", duration=1.0))
+    started = start_when_polled(TINYBIRD, TINYBIRD.target, outcome="failed")
     dag_id = f"finished_tinybird_{mode}{flag}"
 
     result = run_dag(dag_id, {"finished_after": after})
+    job_id = started["job_id"]
 
     assert result.task_states == {"wait": "failed" if not flag else "skipped"}
     assert result.xcom("wait") is None
