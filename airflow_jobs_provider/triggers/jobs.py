@@ -1,8 +1,10 @@
-"""The provider's triggers: JobStatusTrigger watches one job, JobEventTrigger fires once per finished job.
+"""The provider's triggers: JobStatusTrigger watches one job, JobFinishedTrigger waits for the next
+job of something to finish after a time, JobEventTrigger fires once per finished job.
 
-Both are defined here because the triggerer imports a trigger by the classpath stored with it
+All are defined here because the triggerer imports a trigger by the classpath stored with it
 (``airflow_jobs_provider.triggers.jobs.<class>``): moving either would orphan stored trigger rows.
-The work behind them lives beside this module: batch_poller.py, job_lists.py, cursor*.py, events.py.
+The work behind them lives beside this module: batch_poller.py, job_lists.py, cursor*.py, events.py,
+and tasks/finished.py (what JobFinishedSensor looks for, shared with its poke).
 """
 
 from __future__ import annotations
@@ -146,6 +148,96 @@ def covers(job_list: JobList, generation: int, need: float) -> bool:
 
 def job_event(kind: str, job: Job, message: str | None = None) -> dict[str, Any]:
     return {"status": kind, "job_id": job.job_id, "job": job.to_dict(), "message": message or job.message}
+
+
+class JobFinishedTrigger(BaseTrigger):
+    """
+    List jobs until one that matches finished at or after ``finished_after``: JobFinishedSensor's
+    deferred wait. It fires one event, as JobStatusTrigger does (``success``, ``failed``,
+    ``cancelled`` with the job; ``timeout`` at the deadline; ``error`` with the error's class).
+
+    Kwargs are plain JSON (no token: the connection is resolved in the triggerer). Which job
+    counts is decided by ``tasks.finished.FinishedJobQuery``, the same code as the sensor's poke.
+
+    :param jobs_conn_id: the ``jobs`` connection (any API with a job list; Faktory has none).
+    :param filters: the API's own list filters.
+    :param match: payload fields (dotted paths) and the value, or list of values, each must have.
+    :param finished_after: epoch seconds.
+    :param states: the terminal states that count as finished.
+    :param poll_interval: seconds between list requests.
+    :param deadline: epoch seconds after which the wait ends with a ``timeout`` event.
+    :param deadline_source: which of the task's limits ``deadline`` is (see tasks/deadline.py).
+    :param status_overrides: raw state → canonical state for this task.
+    """
+
+    def __init__(
+        self,
+        *,
+        finished_after: float,
+        jobs_conn_id: str = DEFAULT_CONN_ID,
+        filters: Mapping[str, Any] | None = None,
+        match: Mapping[str, Any] | None = None,
+        states: Sequence[str] = ("CANCELLED", "FAILED", "SUCCEEDED"),
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        deadline: float | None = None,
+        deadline_source: str | None = None,
+        status_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        from airflow_jobs_provider.tasks.finished import FinishedJobQuery
+
+        super().__init__()
+        self.jobs_conn_id = jobs_conn_id
+        if isinstance(finished_after, bool) or not isinstance(finished_after, (int, float)):
+            raise JobsConfigError(f"finished_after must be epoch seconds, got {finished_after!r}")
+        self.query = FinishedJobQuery.checked(filters, match, float(finished_after), states)
+        self.poll_interval = seconds(poll_interval, "poll_interval")
+        self.deadline = deadline
+        self.deadline_source = deadline_source
+        self.status_overrides = checked_overrides(status_overrides)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "jobs_conn_id": self.jobs_conn_id,
+                "filters": dict(self.query.filters),
+                "match": dict(self.query.match),
+                "finished_after": self.query.finished_after,
+                "states": list(self.query.states),
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "deadline_source": self.deadline_source,
+                "status_overrides": self.status_overrides,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_jobs_provider.hooks.jobs import JobsHook
+        from airflow_jobs_provider.tasks.finished import alook
+
+        try:
+            async with JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides) as hook:
+                while True:
+                    job = await alook(hook, self.query)
+                    if job is not None:
+                        self.log.info("job %s finished: %s", job.job_id, job.describe())
+                        yield TriggerEvent(job_event(EVENT_FOR_STATUS[job.status], job))
+                        return
+                    if self.deadline is not None and time.time() >= self.deadline:
+                        message = f"no {self.query.describe()} by the deadline"
+                        event = {"status": "timeout", "job_id": None, "message": message}
+                        yield TriggerEvent({**event, "deadline_source": self.deadline_source})
+                        return
+                    await asyncio.sleep(self._next_sleep())
+        except (JobsError, JobOutcomeError) as error:
+            error_class = type(error).__name__
+            yield TriggerEvent({"status": "error", "job_id": None, "message": str(error), "error_class": error_class})
+            return
+
+    def _next_sleep(self) -> float:
+        if self.deadline is None:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, self.deadline - time.time()))
 
 
 class JobEventTrigger(BaseEventTrigger):
