@@ -11,6 +11,11 @@ Example extra (the emulator's Acme Batch API)::
      "states": {"QUEUED": "PENDING", "RUNNING": "RUNNING", "ABORTING": "RUNNING",
                 "SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "ABORTED": "CANCELLED"},
      "auth_header": "X-Api-Key", "auth_scheme": ""}
+
+Links: ``url_field`` names the job's web page (the "Job" button), checked as untrusted input and
+kept to the hosts of extra ``link_hosts`` when that is given; ``job_api_url`` is the ``get``
+endpoint. Lineage: extras ``inputs_field`` / ``outputs_field`` name lists of datasets in the job
+answer, each ``{"namespace", "name"}`` or a URI ``scheme://authority/path``.
 """
 
 from __future__ import annotations
@@ -19,16 +24,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi
+from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, answer
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
+from airflow_jobs_provider.apis.links import JobLinks, checked_or_none
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id
 from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REQUIRED = ("start", "get", "id_field", "state_field", "states")
-OPTIONAL_PATHS = ("job_root", "list_root", "message_field", "progress_field", "url_field")
+OPTIONAL_PATHS = (
+    "job_root", "list_root", "message_field", "progress_field", "url_field", "inputs_field", "outputs_field",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,10 @@ class RestApi(HttpJobsApi):
             if key in extras and not isinstance(extras[key], str):
                 raise JobsConfigError(f"connection {conn_id!r}: extra {key!r} must be a dotted path string")
         self.fields = {key: extras.get(key) or "" for key in ("id_field", "state_field", *OPTIONAL_PATHS)}
+        hosts = extras.get("link_hosts")
+        if hosts is not None and (not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts)):
+            raise JobsConfigError(f"connection {conn_id!r}: extra 'link_hosts' must be a list of host names")
+        self.link_hosts = [host.lower() for host in hosts] if hosts is not None else None
         self.auth_header = str(extras.get("auth_header") or "Authorization")
         self.auth_scheme = str(extras.get("auth_scheme", "Bearer") or "")
 
@@ -175,6 +188,23 @@ class RestApi(HttpJobsApi):
             message=str(message) if message else None,
             payload=dict(document),
         )
+
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        problems: list[str] = []
+        page = checked_or_none(job.url, f"rest {self.fields['url_field']!r}", self.link_hosts, problems)
+        api = f"{self.settings.base_url}{self.endpoint('get').path_for(job.job_id)}"
+        return (yield from answer(JobLinks(page=page, api=api, problems=tuple(problems))))
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        return (yield from answer(JobLineage(self._datasets(job, "inputs_field"), self._datasets(job, "outputs_field"),
+                                             source="rest answer")))
+
+    def _datasets(self, job: Job, key: str) -> tuple[Dataset, ...]:
+        if not self.fields[key]:
+            return ()
+        found = dig(job.payload, self.fields[key])
+        items = found if isinstance(found, list) else [found] if found is not None else []
+        return unique([dataset for item in items if (dataset := dataset_from(item)) is not None])
 
     def _path(self, key: str) -> str:
         root = self.fields["job_root"]

@@ -2,6 +2,11 @@
 
 Job details leave the Jobs API 48 hours after creation; a monitor that outlives that reads the
 job's last state from the ``tinybird.jobs_log`` service data source through the SQL endpoint.
+
+Links: a Tinybird job has no page of its own in Tinybird's UI, and a job answer names neither the
+workspace nor the region the UI's URLs need, so there is no "Job" button; ``job_api_url`` is the
+job's API resource. Lineage: pipe -> target data source (copy, populate, sink), file URL -> data
+source (import), in the ``tinybird://<API host>`` namespace.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_jobs_provider.apis.base import HttpJobsApi
+from airflow_jobs_provider.apis.base import HttpJobsApi, answer
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
+from airflow_jobs_provider.apis.links import JobLinks, checked_or_none, host_of
 from airflow_jobs_provider.apis.values import dig, progress_value, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
 
@@ -168,6 +175,50 @@ class TinybirdApi(HttpJobsApi):
 
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/v0/jobs/{quote_job_id(job_id)}"
+
+    # -- links and lineage
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        """No UI page (see the module docstring); the API resource only on the connection's host."""
+        problems: list[str] = []
+        given = checked_or_none(job.url, "tinybird's job_url", {host_of(self.settings.base_url)}, problems)
+        return (yield from answer(JobLinks(api=given or self.job_url(job.job_id), problems=tuple(problems))))
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        return (yield from answer(tinybird_lineage(self.settings.base_url, job.payload, spec or {})))
+
+
+SPEC_KINDS = {"copy": "copy", "sink": "sink", "populate": "populateview", "import": "import"}
+"""A start spec's ``kind`` -> the job kind Tinybird reports."""
+
+
+def tinybird_lineage(base_url: str, payload: Mapping[str, Any], spec: Mapping[str, Any]) -> JobLineage:
+    """Pipe -> data source, or file URL -> data source, from the job answer and else the start spec.
+
+    A start answer holds the job under ``job``; the file URL of an import loses its query (a
+    signed URL's signature) and any user info, so no secret names a dataset.
+    """
+    inner = payload.get("job")
+    body: Mapping[str, Any] = inner if isinstance(inner, Mapping) else payload
+    namespace = f"tinybird://{host_of(base_url) or 'api.tinybird.co'}"
+    kind = body.get("kind") or SPEC_KINDS.get(str(spec.get("kind")))
+    inputs: list[Dataset] = []
+    outputs: list[Dataset] = []
+    pipe = body.get("pipe_name") or spec.get("pipe")
+    if isinstance(pipe, str) and pipe and kind != "import":
+        inputs.append(Dataset(namespace, f"pipes/{pipe}"))
+    source = body.get("url") if isinstance(body.get("url"), str) else spec.get("url")
+    if kind == "import" and isinstance(source, str) and (file := dataset_from(source)) is not None:
+        inputs.append(file)
+    datasource = dig(body, "datasource.name") or (spec.get("name") if kind == "import" else None)
+    if isinstance(datasource, str) and datasource:
+        outputs.append(Dataset(namespace, f"datasources/{datasource}"))
+    statistics: dict[str, Any] = {}
+    if isinstance(body.get("statistics"), Mapping):
+        statistics.update({key: value for key, value in body["statistics"].items() if isinstance(value, (int, float))})
+    for key in ("quarantine_rows", "invalid_lines", "progress_percentage"):
+        if isinstance(body.get(key), (int, float)) and not isinstance(body.get(key), bool):
+            statistics[key] = body[key]
+    return JobLineage(unique(inputs), unique(outputs), statistics, source="tinybird job")
 
 
 def _error_message(body: Mapping[str, Any]) -> str | None:

@@ -47,7 +47,7 @@ def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict
     return {
         "AIRFLOW_CONN_JOBS_DEFAULT": conn({"api": "tinybird"}),
         "AIRFLOW_CONN_JOBS_ACME": conn(ACME_EXTRAS),
-        "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola"}),
+        "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola", "ui_url": url}),  # its UI pages are served here too
         "AIRFLOW_CONN_JOBS_AIRBYTE": airbyte_connection(url, token),
         **({"AIRFLOW_CONN_JOBS_FAKTORY": faktory_connection(faktory_url, token)} if faktory_url else {}),
     }

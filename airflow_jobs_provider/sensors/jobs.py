@@ -132,6 +132,13 @@ class JobSensor(BaseSensorOperator):
         with self._cancel_job_on_timeout():
             return super().resume_execution(next_method, next_kwargs, context)
 
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The watched job's inputs, outputs and ``jobsApiJob`` run facet (see docs/lineage.md)."""
+        from airflow_jobs_provider.lineage.openlineage import final_job, lineage_for
+
+        job = final_job(self.hook, None, self.job_id)
+        return None if job is None else lineage_for(self.hook, job, None)
+
     @contextmanager
     def _cancel_job_on_timeout(self) -> Iterator[None]:
         """Cancel the job when the wait timed out, whichever way Airflow reported the timeout.

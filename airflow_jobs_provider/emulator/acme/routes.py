@@ -17,6 +17,7 @@ from airflow_jobs_provider.emulator.core.auth import same_secret
 from airflow_jobs_provider.emulator.core.errors import JsonError
 from airflow_jobs_provider.emulator.core.http_util import base_url, iso_z, json_object
 from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, StateNames, as_created
+from airflow_jobs_provider.emulator.core.pages import html_page, not_found_page
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 API = "acme"
@@ -94,6 +95,16 @@ class AcmeApi:
         snap = self._store.cancel(job, immediate=snap.phase is Phase.QUEUED)
         return self._answer(request, job, snap, status=202)
 
+    async def run_page(self, request: web.Request) -> web.Response:
+        """``links.ui``: the run's page in Acme's (pretend) web UI."""
+        job = self._store.get(API, request.match_info["run_id"])
+        if job is None:
+            return not_found_page("Acme Batch", f"run {request.match_info['run_id']}")
+        snap = self._store.observe(job)
+        rows = [("state", snap.raw_status), ("task", job.attrs["task"]), ("progress", f"{round(snap.progress)}%"),
+                ("error", snap.error or "")]
+        return html_page("Acme Batch", f"Run {job.job_id}", rows)
+
     async def list_runs(self, request: web.Request) -> web.Response:
         self._authorize(request)
         state, task = request.query.get("state"), request.query.get("task")
@@ -114,3 +125,4 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     runs.add_route("POST", handlers.create_run)
     app.router.add_get("/acme/v2/runs/{run_id}", handlers.get_run, name=route_name(API, "run"))
     app.router.add_post("/acme/v2/runs/{run_id}/abort", handlers.abort_run, name=route_name(API, "abort"))
+    app.router.add_get("/acme/ui/runs/{run_id}", handlers.run_page, name=route_name(API, "page"))

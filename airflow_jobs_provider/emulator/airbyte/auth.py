@@ -91,6 +91,6 @@ def airbyte_connection(url: str, token: str) -> str:
             "host": f"{url}/v1",
             "login": CLIENT_ID,
             "password": token,
-            "extra": {"api": "airbyte", "auth": "client_credentials"},
+            "extra": {"api": "airbyte", "auth": "client_credentials", "ui_url": url},  # the web app's pages too
         }
     )
