@@ -24,6 +24,8 @@ ACME_EXTRAS: dict[str, Any] = {
     "message_field": "error",
     "progress_field": "progress",
     "url_field": "links.ui",
+    "inputs_field": "inputs",
+    "outputs_field": "outputs",
     "states": {
         "QUEUED": "PENDING",
         "RUNNING": "RUNNING",

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from airflow_jobs_provider.hooks.jobs import JobsHook
 
 FACET_KEY = "jobsApiJob"
-FACET_SCHEMA_URL = "urn:airflow-jobs-provider:facets:1-0-0:JobsApiJobRunFacet"
+FACET_SCHEMA_URL = "urn:airflow-jobs-provider:facets:1-0-0:JobsApiJobRunFacet#/$defs/JobsApiJobRunFacet"
 """Names the schema shipped beside this module (JobsApiJobRunFacet.json); it has no web home yet."""
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,10 @@ def acme_error(status: int, message: str) -> JsonError:
 
 
 def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
+    """A run; ``inputs``/``outputs`` and ``ui_link`` echo the create body, so that a test can give a
+    run datasets, or a page URL of its choosing (a hostile one, to test what clients do with it)."""
+    body = job.attrs.get("body") or {}
+    ui = body.get("ui_link") if "ui_link" in body else f"{base}/acme/ui/runs/{job.job_id}"
     return {
         "id": job.job_id,
         "task": job.attrs["task"],
@@ -44,7 +48,9 @@ def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
         "progress": round(snap.progress),
         "error": snap.error,
         "created": iso_z(snap.created_at),
-        "links": {"self": f"{base}/acme/v2/runs/{job.job_id}", "ui": f"{base}/acme/ui/runs/{job.job_id}"},
+        "inputs": body.get("inputs") or [],
+        "outputs": body.get("outputs") or [],
+        "links": {"self": f"{base}/acme/v2/runs/{job.job_id}", "ui": ui},
     }
 
 

@@ -1,0 +1,55 @@
+"""Run DAGs under dag.test() with the OpenLineage provider's file transport, in a fresh interpreter.
+
+The OpenLineage provider reads its transport once, when Airflow loads its plugin; a process
+that has already loaded plugins without a transport has no listener. So the lineage tests run
+their DAGs here: ``python -m tests.support.lineage_run EVENTS_FILE DAG_ID...`` prints each run's
+result as one JSON line, and the provider writes each event to EVENTS_FILE, one JSON per line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_with_lineage(events_file: Path, dag_ids: list[str], timeout: float = 300) -> dict[str, dict[str, Any]]:
+    """Each DAG's state, task states and XComs; the events land in ``events_file``."""
+    transport = {"type": "file", "log_file_path": str(events_file), "append": True}
+    env = {
+        **os.environ,
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "jobs-provider-tests",
+        "AIRFLOW__OPENLINEAGE__DISABLED": "False",
+    }
+    answer = subprocess.run(
+        [sys.executable, "-m", "tests.support.lineage_run", *dag_ids],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    results = {}
+    for line in answer.stdout.splitlines():
+        if line.startswith("LINEAGE_RUN "):
+            result = json.loads(line[len("LINEAGE_RUN ") :])
+            results[result["dag_id"]] = result
+    if answer.returncode != 0 or set(results) != set(dag_ids):
+        raise AssertionError(f"lineage runs failed (exit {answer.returncode}):\n{answer.stdout[-4000:]}\n{answer.stderr[-4000:]}")
+    return results
+
+
+def main(dag_ids: list[str]) -> None:
+    from tests.support.dagrun import run_dag
+
+    for dag_id in dag_ids:
+        result = run_dag(dag_id)
+        xcoms = {f"{task}/{key}": value for (task, key), value in result.xcoms.items()}
+        line = {"dag_id": dag_id, "state": result.state, "task_states": result.task_states, "xcoms": xcoms}
+        print("LINEAGE_RUN " + json.dumps(line, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
