@@ -19,7 +19,7 @@ SIGNED_FILE = "https://reader:hunter2@files.example.com/exports/events.csv?X-Amz
 """An import source whose user info and query hold secrets: no lineage event may show them."""
 JOBS: dict[str, tuple[str, dict[str, Any], bool]] = {
     "tinybird_copy": ("jobs_default", {"kind": "copy", "pipe": "daily_rollup"}, True),
-    "tinybird_import": ("jobs_default", {"kind": "import", "name": "events", "url": SIGNED_FILE, "mode": "append"}, False),
+    "tinybird_import": ("jobs_default", {"kind": "import", "name": "events", "url": SIGNED_FILE}, False),
     "keboola": ("jobs_keboola", {"component": "keboola.ex-db-snowflake", "config": "554424643"}, True),
     "airbyte": ("jobs_airbyte", {"connectionId": "e735894a-e773-4938-969f-45f53957b75b", "jobType": "sync"}, True),
     "rest": (

@@ -37,7 +37,8 @@ def run_with_lineage(events_file: Path, dag_ids: list[str], timeout: float = 300
             result = json.loads(line[len("LINEAGE_RUN ") :])
             results[result["dag_id"]] = result
     if answer.returncode != 0 or set(results) != set(dag_ids):
-        raise AssertionError(f"lineage runs failed (exit {answer.returncode}):\n{answer.stdout[-4000:]}\n{answer.stderr[-4000:]}")
+        output = f"{answer.stdout[-4000:]}\n{answer.stderr[-4000:]}"
+        raise AssertionError(f"lineage runs failed (exit {answer.returncode}):\n{output}")
     return results
 
 

@@ -111,5 +111,6 @@ class EventValidator:
                 found += self._validate({"$ref": f"{CORE_URL}#/$defs/BaseFacet"}, facet, f"{where} facet {key}")
                 name = re.sub(r".*#/\$defs/", "", str(facet.get("_schemaURL", "")))
                 if name in self.facets:
-                    found += self._validate({"$ref": f"{self.facets[name]}#/$defs/{name}"}, facet, f"{where} facet {key}")
+                    schema = {"$ref": f"{self.facets[name]}#/$defs/{name}"}
+                    found += self._validate(schema, facet, f"{where} facet {key}")
         return found

@@ -39,7 +39,7 @@ def test_unsafe_urls_are_refused(url, why):
 
 def test_a_url_on_another_host_is_refused_where_the_vendor_host_is_known():
     assert checked_url("https://api.tinybird.co/v0/jobs/1", "x", {"api.tinybird.co"})
-    with pytest.raises(UnsafeUrlError, match="evil.test"):
+    with pytest.raises(UnsafeUrlError, match=r"evil\.test"):
         checked_url("https://evil.test/v0/jobs/1", "x", {"api.tinybird.co"})
 
 
@@ -119,7 +119,8 @@ def test_airbyte_page_is_the_connection_timeline_of_its_workspace(host, web):
 
 def test_airbyte_refuses_a_workspace_that_is_not_a_uuid():
     record = {"workspaceId": "../../admin"}
-    links = Script(Response(200, record)).run(airbyte("https://api.airbyte.com/v1").job_links(job("7", connectionId=CONNECTION)))
+    api = airbyte("https://api.airbyte.com/v1")
+    links = Script(Response(200, record)).run(api.job_links(job("7", connectionId=CONNECTION)))
     assert links.page is None and "workspace" in links.problems[0]
 
 
