@@ -6,62 +6,40 @@ no secret. The "Job" button's XComs of the same runs: the vendor's UI page, serv
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import TOKEN, connection_env
-from tests.support.lineage_run import run_with_lineage
+from tests.conftest import TOKEN
+from tests.support.lineage_run import DAGS
 from tests.support.openlineage_schema import EventValidator
 
 pytest.importorskip("airflow.providers.openlineage", reason="the [openlineage] extra is not installed")
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-DAGS = ["lineage_tinybird_copy", "lineage_tinybird_import", "lineage_keboola", "lineage_airbyte", "lineage_rest"]
 SECRETS = ("hunter2", "abc123", "t0k3n", TOKEN)
 """The import URL's password, signature and token, and the connections' token."""
 
 
-@pytest.fixture(scope="module")
-def runs(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    emulator.reset()
-    for api in ("tinybird", "keboola", "airbyte", "acme"):
-        emulator.set_defaults(api, queue_seconds=0.05, duration=0.3)
-    saved = dict(os.environ)
-    os.environ.update(connection_env(emulator.url, faktory_url=emulator.faktory_url))
-    events_file = tmp_path_factory.mktemp("lineage") / "events.jsonl"
-    try:
-        results = run_with_lineage(events_file, DAGS)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    text = events_file.read_text() if events_file.exists() else ""
-    events = [json.loads(line) for line in text.splitlines() if line.strip()]
-    yield {"results": results, "events": events, "text": text, "url": emulator.url}
-
-
-def task_events(runs: dict[str, Any], dag_id: str, task_id: str, kind: str) -> list[dict[str, Any]]:
-    return [e for e in runs["events"] if e["job"]["name"] == f"{dag_id}.{task_id}" and e["eventType"] == kind]
+def task_events(lineage_runs: dict[str, Any], dag_id: str, task_id: str, kind: str) -> list[dict[str, Any]]:
+    return [e for e in lineage_runs["events"] if e["job"]["name"] == f"{dag_id}.{task_id}" and e["eventType"] == kind]
 
 
 def names(datasets: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted((item["namespace"], item["name"]) for item in datasets)
 
 
-def test_every_run_succeeds_and_every_event_validates_against_the_openlineage_schemas(runs):
-    assert {dag: result["state"] for dag, result in runs["results"].items()} == dict.fromkeys(DAGS, "success")
-    assert runs["events"], "the OpenLineage provider wrote events through its file transport"
+def test_every_run_succeeds_and_every_event_validates_against_the_openlineage_schemas(lineage_runs):
+    assert {dag: result["state"] for dag, result in lineage_runs["results"].items()} == dict.fromkeys(DAGS, "success")
+    assert lineage_runs["events"], "the OpenLineage provider wrote events through its file transport"
     validator = EventValidator()
-    problems = [(event["job"]["name"], event["eventType"], validator.errors(event)) for event in runs["events"]]
+    problems = [(event["job"]["name"], event["eventType"], validator.errors(event)) for event in lineage_runs["events"]]
     assert [problem for problem in problems if problem[2]] == []
 
 
-def test_no_secret_reaches_a_lineage_event(runs):
-    assert [secret for secret in SECRETS if secret in runs["text"]] == []
+def test_no_secret_reaches_a_lineage_event(lineage_runs):
+    assert [secret for secret in SECRETS if secret in lineage_runs["text"]] == []
 
 
 EMULATOR_HOST = "127.0.0.1"
@@ -81,12 +59,12 @@ EXPECTED = {
 }
 
 
-def expected(runs: dict[str, Any], dag_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def expected(lineage_runs: dict[str, Any], dag_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     if dag_id in EXPECTED:
         inputs, outputs = EXPECTED[dag_id]
         return sorted(inputs), sorted(outputs)
     if dag_id == "lineage_keboola":
-        namespace = f"{runs['url'].split('://')[1]}/project/7150"
+        namespace = f"{lineage_runs['url'].split('://')[1]}/project/7150"
         return [(namespace, "in.c-main.source_554424643")], [(namespace, "out.c-main.result_554424643")]
     from airflow_jobs_provider.emulator.airbyte.shapes import connection_json
 
@@ -101,20 +79,20 @@ def expected(runs: dict[str, Any], dag_id: str) -> tuple[list[tuple[str, str]], 
 
 @pytest.mark.parametrize("dag_id", DAGS)
 @pytest.mark.parametrize("task_id", ["start", "watch"])
-def test_the_complete_events_name_the_jobs_inputs_and_outputs(runs, dag_id, task_id):
-    (event,) = task_events(runs, dag_id, task_id, "COMPLETE")
-    inputs, outputs = expected(runs, dag_id)
+def test_the_complete_events_name_the_jobs_inputs_and_outputs(lineage_runs, dag_id, task_id):
+    (event,) = task_events(lineage_runs, dag_id, task_id, "COMPLETE")
+    inputs, outputs = expected(lineage_runs, dag_id)
     assert (names(event["inputs"]), names(event["outputs"])) == (inputs, outputs)
     facet = event["run"]["facets"]["jobsApiJob"]
-    xcoms = runs["results"][dag_id]["xcoms"]
+    xcoms = lineage_runs["results"][dag_id]["xcoms"]
     assert facet["jobId"] == xcoms["start/job_id"]
     assert facet["status"] == "SUCCEEDED"
     assert facet["jobApiUrl"] == xcoms["start/job_api_url"]
     assert facet.get("jobUrl") == (xcoms["start/job_url"] or None)
 
 
-def test_the_operator_start_event_names_what_a_tinybird_spec_tells_before_the_job_exists(runs):
-    (event,) = task_events(runs, "lineage_tinybird_import", "start", "START")
+def test_the_operator_start_event_names_what_a_tinybird_spec_tells_before_the_job_exists(lineage_runs):
+    (event,) = task_events(lineage_runs, "lineage_tinybird_import", "start", "START")
     assert names(event["inputs"]) == [("https://files.example.com", "exports/events.csv")]
     assert names(event["outputs"]) == [(f"tinybird://{EMULATOR_HOST}", "datasources/events")]
 
@@ -127,17 +105,17 @@ PAGES = {
 
 
 @pytest.mark.parametrize("dag_id", sorted(PAGES))
-def test_the_job_button_opens_the_vendors_page_which_the_emulator_serves(runs, dag_id):
-    xcoms = runs["results"][dag_id]["xcoms"]
+def test_the_job_button_opens_the_vendors_page_which_the_emulator_serves(lineage_runs, dag_id):
+    xcoms = lineage_runs["results"][dag_id]["xcoms"]
     page = xcoms["start/job_url"]
-    assert page.startswith(runs["url"]) and PAGES[dag_id] in page
+    assert page.startswith(lineage_runs["url"]) and PAGES[dag_id] in page
     answer = requests.get(page, timeout=10)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
     assert 'class=state>' in answer.text
     assert xcoms["start/job_api_url"] != page and xcoms["start/job_id"] in xcoms["start/job_api_url"]
 
 
-def test_tinybird_shows_no_button_and_keeps_the_api_resource(runs):
-    xcoms = runs["results"]["lineage_tinybird_copy"]["xcoms"]
+def test_tinybird_shows_no_button_and_keeps_the_api_resource(lineage_runs):
+    xcoms = lineage_runs["results"]["lineage_tinybird_copy"]["xcoms"]
     assert xcoms["start/job_url"] == ""
-    assert xcoms["start/job_api_url"] == f"{runs['url']}/v0/jobs/{xcoms['start/job_id']}"
+    assert xcoms["start/job_api_url"] == f"{lineage_runs['url']}/v0/jobs/{xcoms['start/job_id']}"

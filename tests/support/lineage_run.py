@@ -12,10 +12,37 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+DAGS = ["lineage_tinybird_copy", "lineage_tinybird_import", "lineage_keboola", "lineage_airbyte", "lineage_rest"]
+"""tests/dags/lineage_dags.py: one DAG per API."""
+
+
+@pytest.fixture(scope="session")
+def lineage_runs(emulator: Any, airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The lineage DAGs, run once per session (one Airflow start-up) for test_lineage and test_secrets:
+    ``results`` (state, task states, XComs by "task/key"), ``events``, their ``text`` and the emulator ``url``."""
+    from tests.conftest import connection_env
+
+    emulator.reset()
+    for api in ("tinybird", "keboola", "airbyte", "acme"):
+        emulator.set_defaults(api, queue_seconds=0.05, duration=0.3)
+    saved = dict(os.environ)
+    os.environ.update(connection_env(emulator.url, faktory_url=emulator.faktory_url))
+    events_file = tmp_path_factory.mktemp("lineage") / "events.jsonl"
+    try:
+        results = run_with_lineage(events_file, DAGS)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    text = events_file.read_text() if events_file.exists() else ""
+    events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    yield {"results": results, "events": events, "text": text, "url": emulator.url}
 
 
 def run_with_lineage(events_file: Path, dag_ids: list[str], timeout: float = 300) -> dict[str, dict[str, Any]]:
