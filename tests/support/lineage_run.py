@@ -2,8 +2,8 @@
 
 The OpenLineage provider reads its transport once, when Airflow loads its plugin; a process
 that has already loaded plugins without a transport has no listener. So the lineage tests run
-their DAGs here: ``python -m tests.support.lineage_run EVENTS_FILE DAG_ID...`` prints each run's
-result as one JSON line, and the provider writes each event to EVENTS_FILE, one JSON per line.
+their DAGs here: ``python -m tests.support.lineage_run DAG_ID...`` prints each run's result as one
+JSON line, and the provider writes each event to a file of its own.
 """
 
 from __future__ import annotations
@@ -34,20 +34,25 @@ def lineage_runs(emulator: Any, airflow_db: Path, tmp_path_factory: pytest.TempP
         emulator.set_defaults(api, queue_seconds=0.05, duration=0.3)
     saved = dict(os.environ)
     os.environ.update(connection_env(emulator.url, faktory_url=emulator.faktory_url))
-    events_file = tmp_path_factory.mktemp("lineage") / "events.jsonl"
+    events_dir = tmp_path_factory.mktemp("lineage")
     try:
-        results = run_with_lineage(events_file, DAGS)
+        results = run_with_lineage(events_dir / "event", DAGS)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    text = events_file.read_text() if events_file.exists() else ""
-    events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    texts = [path.read_text() for path in sorted(events_dir.glob("event-*.json"))]
+    events = [json.loads(text) for text in texts]
+    text = "\n".join(texts)
     yield {"results": results, "events": events, "text": text, "url": emulator.url}
 
 
-def run_with_lineage(events_file: Path, dag_ids: list[str], timeout: float = 300) -> dict[str, dict[str, Any]]:
-    """Each DAG's state, task states and XComs; the events land in ``events_file``."""
-    transport = {"type": "file", "log_file_path": str(events_file), "append": True}
+def run_with_lineage(events_prefix: Path, dag_ids: list[str], timeout: float = 300) -> dict[str, dict[str, Any]]:
+    """Each DAG's state, task states and XComs; each event lands in a file ``<events_prefix>-<time>.json``.
+
+    One file per event: on Airflow 2.11 the provider writes from forked processes at once, and
+    appending events of several kilobytes to one file interleaves them.
+    """
+    transport = {"type": "file", "log_file_path": str(events_prefix), "append": False}
     env = {
         **os.environ,
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
