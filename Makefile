@@ -36,13 +36,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e ".[test,docs]" "apache-airflow==$(AIRFLOW_VERSION)"
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e ".[test,docs,openlineage]" "apache-airflow==$(AIRFLOW_VERSION)"
 	touch $(STAMP)
 
 $(STAMP2): pyproject.toml Makefile
 	test -x $(BIN2)/python || $(PYTHON) -m venv $(VENV2)
 	$(BIN2)/python -m pip install --quiet --upgrade pip uv
-	$(BIN2)/python -m uv pip install --quiet --python $(BIN2)/python -e ".[test]" "apache-airflow==$(AIRFLOW2_VERSION)"
+	$(BIN2)/python -m uv pip install --quiet --python $(BIN2)/python -e ".[test,openlineage]" "apache-airflow==$(AIRFLOW2_VERSION)"
 	touch $(STAMP2)
 
 demo: $(STAMP)

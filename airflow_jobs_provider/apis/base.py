@@ -8,11 +8,13 @@ stands on ``JobsApi`` with Commands and Replies of its own protocol (apis/faktor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
 from airflow_jobs_provider.apis.exchange import Conversation, Exchange, ReplyT, Request, Response, SendT, header
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import JobLineage
+from airflow_jobs_provider.apis.links import JobLinks
 from airflow_jobs_provider.apis.paging import DEFAULT_MAX_PAGES, ListWindow, PageReader
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.states import StateMap
@@ -31,6 +33,12 @@ CANCEL_REFUSED = frozenset({400, 409})
 """How APIs refuse a cancel (Tinybird 400, Airbyte and others 409): read the job back before believing it."""
 BatchResult: TypeAlias = Job | JobsError | JobOutcomeError
 """One job's part of a batch answer: the job, or the error reading it (e.g. an unknown state)."""
+
+
+def answer(value: T) -> Generator[Any, Any, T]:
+    """A conversation that needs no message: its value at once."""
+    return value
+    yield  # a generator, so that callers drive it like any other conversation
 
 
 class SharedState(Protocol):
@@ -144,6 +152,17 @@ class JobsApi(Generic[SendT, ReplyT]):
     def is_start_conflict(self, error: Exception) -> bool:
         """True when a start was refused because a job of the same target is running (Airbyte's 409)."""
         return False
+    def job_links(self, job: Job) -> Conversation[SendT, ReplyT, JobLinks]:
+        """The job's page in the vendor's UI and its API resource (apis/links.py checks both).
+
+        Called once a job is started or has ended, never on the poll path; an adapter that needs
+        a record to build the page (Airbyte's connection) reads it here. None by default: no page.
+        """
+        return (yield from answer(JobLinks()))
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Conversation[SendT, ReplyT, JobLineage]:
+        """What the job read and wrote (``spec``: the start call's body, when this task started it)."""
+        return (yield from answer(JobLineage()))
 
     # -- shared helpers
     def resolve(self, raw_status: Any, job_id: str) -> JobStatus:

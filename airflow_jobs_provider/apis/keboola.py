@@ -4,6 +4,11 @@ Keboola marks every final job with ``isFinished``. For a state its table does no
 adapter trusts that flag: a new transient state keeps the task waiting, a new final one fails it
 (it is never taken for success). ``warning`` (finished, but a child job failed) is FAILED unless a
 task maps it with ``status_overrides={"warning": "SUCCEEDED"}``.
+
+Links: the job's page is ``https://connection.<stack>/admin/projects/<projectId>[/branch/<branchId>]
+/queue/<jobId>``, on the Storage host the Queue host ``queue.<stack>`` implies (connection extra
+``ui_url`` names it otherwise). Lineage: the Queue API's own ``GET /jobs/{id}/open-api-lineage``
+events, else the tables of ``result.input`` / ``result.output``.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
+from airflow_jobs_provider.apis.links import UI_URL_EXTRA, JobLinks, checked_or_none, checked_url, host_of
 from airflow_jobs_provider.apis.paging import (
     DEFAULT_MAX_PAGES,
     ListWindow,
@@ -23,7 +31,7 @@ from airflow_jobs_provider.apis.paging import (
     page_budget,
     read_pages,
 )
-from airflow_jobs_provider.apis.values import epoch, iso_utc, iso_utc_up, quote_job_id
+from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, iso_utc_up, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 STATES: dict[str, JobStatus] = {
@@ -320,6 +328,85 @@ class KeboolaApi(HttpJobsApi):
 
     def created_at(self, job: Job) -> float | None:
         return created_field(job, "createdTime")
+    # -- links and lineage
+    def storage_url(self) -> str | None:
+        """The stack's Storage API (and UI) base: extra ``ui_url``, or ``connection.X`` for ``queue.X``."""
+        given = self.settings.extras.get(UI_URL_EXTRA)
+        if given:
+            return checked_url(given, f"connection {self.settings.conn_id!r} extra {UI_URL_EXTRA!r}").rstrip("/")
+        scheme, _, rest = self.settings.base_url.partition("://")
+        host = host_of(self.settings.base_url)
+        if host.startswith("queue."):
+            return f"{scheme}://{rest.replace(host, 'connection.' + host[len('queue.'):], 1)}".rstrip("/")
+        return None
+
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        problems: list[str] = []
+        api = checked_or_none(job.url, "keboola's job url", {host_of(self.settings.base_url)}, problems)
+        links = JobLinks(api=api or self.job_url(job.job_id), problems=tuple(problems))
+        base = self.storage_url()
+        if base is None:
+            return links
+        body: Mapping[str, Any] = job.payload
+        if not isinstance(dig(body, "project.id"), (str, int)):  # the payload keeps small fields only
+            response = yield self.get_request(job.job_id)
+            body = self.json_object(self.checked(response, "read", job.job_id), f"read job {job.job_id}")
+        project, branch = dig(body, "project.id"), body.get("branchId")
+        if isinstance(project, bool) or not isinstance(project, (str, int)) or not str(project).isdigit():
+            problems.append(f"keboola's job names no numeric project id ({str(project)[:40]!r})")
+            return JobLinks(api=links.api, problems=tuple(problems))
+        path = f"/admin/projects/{quote_segment(str(project), 'keboola project id')}"
+        if isinstance(branch, (str, int)) and not isinstance(branch, bool) and str(branch).isdigit():
+            path += f"/branch/{branch}"
+        return JobLinks(page=f"{base}{path}/queue/{quote_job_id(job.job_id)}", api=links.api, problems=links.problems)
+
+    def lineage_request(self, job_id: str) -> Request:
+        return Request("GET", f"/jobs/{quote_job_id(job_id)}/open-api-lineage", headers=self.headers())
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        """Keboola's own lineage events where the stack answers them, else the job's result tables."""
+        response = yield self.lineage_request(job.job_id)
+        if response.ok and (found := lineage_from_events(response.body)) is not None and not found.empty:
+            return found
+        detail = yield self.get_request(job.job_id)
+        body = self.json_object(self.checked(detail, "read", job.job_id), f"read job {job.job_id}")
+        return lineage_from_result(body, self.storage_url() or self.settings.base_url)
+
+
+def lineage_from_events(events: Any) -> JobLineage | None:
+    """Inputs and outputs of the OpenLineage events ``open-api-lineage`` answers (the job's and its children's)."""
+    if not isinstance(events, list):
+        return None
+    inputs: list[Dataset] = []
+    outputs: list[Dataset] = []
+    for event in events:
+        if not isinstance(event, Mapping):
+            continue
+        for key, found in (("inputs", inputs), ("outputs", outputs)):
+            items = event.get(key)
+            for item in items if isinstance(items, list) else []:
+                if (dataset := dataset_from(item)) is not None:
+                    found.append(dataset)
+    return JobLineage(unique(inputs), unique(outputs), source="keboola open-api-lineage")
+
+
+def lineage_from_result(body: Mapping[str, Any], storage_url: str) -> JobLineage:
+    """``result.input.tables`` -> ``result.output.tables``, named as Keboola's own lineage events name
+    them: namespace ``<storage host>/project/<projectId>``, name the table id (``in.c-main.orders``)."""
+    project = dig(body, "project.id")
+    namespace = f"{urlsplit(storage_url).netloc.lower()}/project/{project}"
+    result = as_object(body.get("result"))
+
+    def tables(side: str) -> tuple[Dataset, ...]:
+        items = as_object(result.get(side)).get("tables")
+        names = [item.get("id") or item.get("name") for item in items or [] if isinstance(item, Mapping)]
+        return unique([Dataset(namespace, name) for name in names if isinstance(name, str) and name])
+
+    metrics = as_object(as_object(body.get("metrics")).get("storage"))
+    statistics = {key: value for key, value in metrics.items() if isinstance(value, (int, float))}
+    if isinstance(body.get("durationSeconds"), (int, float)):
+        statistics["durationSeconds"] = body["durationSeconds"]
+    return JobLineage(tables("input"), tables("output"), statistics, source="keboola result tables")
 
 
 def as_object(value: Any) -> Mapping[str, Any]:

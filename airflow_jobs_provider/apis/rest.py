@@ -25,6 +25,11 @@ needs ``list``, ``start_match`` and at least one of ``list_created_after`` or ``
 
 The ``list_*`` paging extras describe how the list pages (``PAGING_EXTRAS``); without them an event
 watcher reads the list's one answer per poll, as before.
+
+Links: ``url_field`` names the job's web page (the "Job" button), checked as untrusted input and
+kept to the hosts of extra ``link_hosts`` when that is given; ``job_api_url`` is the ``get``
+endpoint. Lineage: extras ``inputs_field`` / ``outputs_field`` name lists of datasets in the job
+answer, each ``{"namespace", "name"}`` or a URI ``scheme://authority/path``.
 """
 
 from __future__ import annotations
@@ -34,9 +39,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi
+from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, answer
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
+from airflow_jobs_provider.apis.links import JobLinks, checked_or_none
 from airflow_jobs_provider.apis.paging import (
     DEFAULT_MAX_PAGES,
     ListWindow,
@@ -51,7 +58,10 @@ from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REQUIRED = ("start", "get", "id_field", "state_field", "states")
-OPTIONAL_PATHS = ("job_root", "list_root", "message_field", "progress_field", "url_field", "created_field")
+OPTIONAL_PATHS = (
+    "job_root", "list_root", "message_field", "progress_field", "url_field", "created_field", "inputs_field",
+    "outputs_field",
+)  # fmt: skip
 MATCH_EXTRAS = ("start_match", "job_match")
 PAGING_EXTRAS = (
     "list_page_size", "list_offset_param", "list_page_param", "list_first_page", "list_limit_param",
@@ -143,8 +153,6 @@ def _param(extras: Mapping[str, Any], key: str, where: str) -> str | None:
     if not isinstance(value, str) or not PARAM_NAME.fullmatch(value):
         raise JobsConfigError(f"{where}: extra {key!r} must be a query parameter name such as 'offset', got {value!r}")
     return value
-
-
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -203,6 +211,10 @@ class RestApi(HttpJobsApi):
         self.list_created_after = created_after or ""
         self.paging = Paging.from_extras(extras, conn_id)
         self.windowed = self.paging is not None
+        hosts = extras.get("link_hosts")
+        if hosts is not None and (not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts)):
+            raise JobsConfigError(f"connection {conn_id!r}: extra 'link_hosts' must be a list of host names")
+        self.link_hosts = [host.lower() for host in hosts] if hosts is not None else None
         self.auth_header = str(extras.get("auth_header") or "Authorization")
         self.auth_scheme = str(extras.get("auth_scheme", "Bearer") or "")
 
@@ -367,6 +379,22 @@ class RestApi(HttpJobsApi):
         if not self.list_created_after:  # the API cannot filter by time: a job must show a time to count
             jobs = [job for job in jobs if self.created_at(job) is not None]
         return jobs
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        problems: list[str] = []
+        page = checked_or_none(job.url, f"rest {self.fields['url_field']!r}", self.link_hosts, problems)
+        api = f"{self.settings.base_url}{self.endpoint('get').path_for(job.job_id)}"
+        return (yield from answer(JobLinks(page=page, api=api, problems=tuple(problems))))
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        return (yield from answer(JobLineage(self._datasets(job, "inputs_field"), self._datasets(job, "outputs_field"),
+                                             source="rest answer")))
+
+    def _datasets(self, job: Job, key: str) -> tuple[Dataset, ...]:
+        if not self.fields[key]:
+            return ()
+        found = dig(job.payload, self.fields[key])
+        items = found if isinstance(found, list) else [found] if found is not None else []
+        return unique([dataset for item in items if (dataset := dataset_from(item)) is not None])
 
     def _path(self, key: str) -> str:
         root = self.fields["job_root"]

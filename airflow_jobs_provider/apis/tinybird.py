@@ -7,6 +7,11 @@ The job list has no paging: it shows the 100 newest jobs (by creation) of the la
 event watcher's window read (``list_window``) therefore falls back to ``jobs_log`` whenever that
 list may have overflowed (100 entries, the oldest still newer than the window's start) and when
 the window starts before the Jobs API's 48 hours (a triggerer that was down that long).
+
+Links: a Tinybird job has no page of its own in Tinybird's UI, and a job answer names neither the
+workspace nor the region the UI's URLs need, so there is no "Job" button; ``job_api_url`` is the
+job's API resource. Lineage: pipe -> target data source (copy, populate, sink), file URL -> data
+source (import), in the ``tinybird://<API host>`` namespace.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_jobs_provider.apis.base import HttpJobsApi, created_field
+from airflow_jobs_provider.apis.base import HttpJobsApi, answer, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
+from airflow_jobs_provider.apis.links import JobLinks, checked_or_none, host_of
 from airflow_jobs_provider.apis.paging import DEFAULT_MAX_PAGES, ListWindow, PageReader, page_budget, read_pages
 from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, progress_value, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
@@ -316,6 +323,49 @@ class TinybirdApi(HttpJobsApi):
 
     def created_at(self, job: Job) -> float | None:
         return created_field(job, "created_at")
+    # -- links and lineage
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        """No UI page (see the module docstring); the API resource only on the connection's host."""
+        problems: list[str] = []
+        given = checked_or_none(job.url, "tinybird's job_url", {host_of(self.settings.base_url)}, problems)
+        return (yield from answer(JobLinks(api=given or self.job_url(job.job_id), problems=tuple(problems))))
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        return (yield from answer(tinybird_lineage(self.settings.base_url, job.payload, spec or {})))
+
+
+SPEC_KINDS = {"copy": "copy", "sink": "sink", "populate": "populateview", "import": "import"}
+"""A start spec's ``kind`` -> the job kind Tinybird reports."""
+
+
+def tinybird_lineage(base_url: str, payload: Mapping[str, Any], spec: Mapping[str, Any]) -> JobLineage:
+    """Pipe -> data source, or file URL -> data source, from the job answer and else the start spec.
+
+    A start answer holds the job under ``job``; the file URL of an import loses its query (a
+    signed URL's signature) and any user info, so no secret names a dataset.
+    """
+    inner = payload.get("job")
+    body: Mapping[str, Any] = inner if isinstance(inner, Mapping) else payload
+    namespace = f"tinybird://{host_of(base_url) or 'api.tinybird.co'}"
+    kind = body.get("kind") or SPEC_KINDS.get(str(spec.get("kind")))
+    inputs: list[Dataset] = []
+    outputs: list[Dataset] = []
+    pipe = body.get("pipe_name") or spec.get("pipe")
+    if isinstance(pipe, str) and pipe and kind != "import":
+        inputs.append(Dataset(namespace, f"pipes/{pipe}"))
+    source = body.get("url") if isinstance(body.get("url"), str) else spec.get("url")
+    if kind == "import" and isinstance(source, str) and (file := dataset_from(source)) is not None:
+        inputs.append(file)
+    datasource = dig(body, "datasource.name") or (spec.get("name") if kind == "import" else None)
+    if isinstance(datasource, str) and datasource:
+        outputs.append(Dataset(namespace, f"datasources/{datasource}"))
+    statistics: dict[str, Any] = {}
+    if isinstance(body.get("statistics"), Mapping):
+        statistics.update({key: value for key, value in body["statistics"].items() if isinstance(value, (int, float))})
+    for key in ("quarantine_rows", "invalid_lines", "progress_percentage"):
+        if isinstance(body.get(key), (int, float)) and not isinstance(body.get(key), bool):
+            statistics[key] = body[key]
+    return JobLineage(unique(inputs), unique(outputs), statistics, source="tinybird job")
 
 
 def _error_message(body: Mapping[str, Any]) -> str | None:

@@ -24,6 +24,8 @@ ACME_EXTRAS: dict[str, Any] = {
     "message_field": "error",
     "progress_field": "progress",
     "url_field": "links.ui",
+    "inputs_field": "inputs",
+    "outputs_field": "outputs",
     "states": {
         "QUEUED": "PENDING",
         "RUNNING": "RUNNING",
@@ -57,7 +59,7 @@ def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict
     return {
         "AIRFLOW_CONN_JOBS_DEFAULT": conn({"api": "tinybird"}),
         "AIRFLOW_CONN_JOBS_ACME": conn(ACME_EXTRAS),
-        "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola"}),
+        "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola", "ui_url": url}),  # its UI pages are served here too
         "AIRFLOW_CONN_JOBS_AIRBYTE": airbyte_connection(url, token, LOOKUP_EXTRAS),
         **({"AIRFLOW_CONN_JOBS_FAKTORY": faktory_connection(faktory_url, token)} if faktory_url else {}),
     }

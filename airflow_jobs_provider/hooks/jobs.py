@@ -17,6 +17,8 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, JobsApi
 from airflow_jobs_provider.apis.exchange import arun_exchange, run_exchange
 from airflow_jobs_provider.apis.job import Job
+from airflow_jobs_provider.apis.lineage import JobLineage
+from airflow_jobs_provider.apis.links import JobLinks
 from airflow_jobs_provider.apis.paging import ListWindow
 from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
@@ -142,6 +144,14 @@ class JobsHook(BaseHook):
 
     def cancel_job(self, job_id: str) -> Job:
         return run_exchange(self.api.cancel_job(job_id), self._sync.send)
+
+    def job_links(self, job: Job) -> JobLinks:
+        """The job's UI page and API resource (apis/links.py); records it needs are read once per hook."""
+        return run_exchange(self.api.job_links(job), self._sync.send)
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> JobLineage:
+        """What the job read and wrote, for OpenLineage (``spec``: the start body, if known)."""
+        return run_exchange(self.api.job_lineage(job, spec), self._sync.send)
 
     def test_connection(self) -> tuple[bool, str]:
         try:

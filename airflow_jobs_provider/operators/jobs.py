@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from airflow_jobs_provider.hooks.jobs import JobsHook
 
 JOB_ID_KEY = "job_id"
-JOB_URL_KEY = "job_url"
+JOB_URL_KEY = "job_url"  # the job's page in the vendor's UI; the API resource is "job_api_url" (tasks/links.py)
 STATE_STORE_KEY = "jobs_provider.job_id"
 RESUMABLE = frozenset({JobStatus.PENDING, JobStatus.RUNNING, JobStatus.SUCCEEDED})
 
 
 class JobLink(BaseOperatorLink):
-    """The "Job" button: opens the job's page (the ``job_url`` XCom)."""
+    """The "Job" button: opens the job's page in the vendor's UI (the ``job_url`` XCom); no page, no button."""
 
     name = "Job"
 
@@ -178,10 +178,11 @@ class TriggerJobOperator(BaseOperator):
         return job
 
     def _report(self, context: Context, job: Job) -> None:
+        from airflow_jobs_provider.tasks.links import push_job_xcoms  # not at DAG parse
+
         self.started_job_id = job.job_id
-        ti = context["ti"]
-        ti.xcom_push(key=JOB_ID_KEY, value=job.job_id)
-        ti.xcom_push(key=JOB_URL_KEY, value=job.url or "")
+        self._lineage_job = job
+        push_job_xcoms(context["ti"], self.hook, job, self.log)
 
     def _wait(self, job: Job) -> str:
         progress = ProgressLog()
@@ -218,6 +219,23 @@ class TriggerJobOperator(BaseOperator):
             raise JobsError(f"{message}; waited {self.timeout:g}s")
         assert job is not None  # read_event guarantees a job for the other kinds
         return raise_for_outcome(job).job_id
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """The datasets the start spec names (the OpenLineage provider calls this; see docs/lineage.md)."""
+        from airflow_jobs_provider.lineage.openlineage import on_start
+
+        return on_start(self.hook, self.job if isinstance(self.job, Mapping) else {})
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The job's inputs, outputs and ``jobsApiJob`` run facet, once the task has ended."""
+        from airflow_jobs_provider.lineage.openlineage import final_job, lineage_for
+
+        known = getattr(self, "_lineage_job", None)
+        job_id = None if known else task_instance.xcom_pull(task_ids=self.task_id, key=JOB_ID_KEY)
+        job = final_job(self.hook, known, job_id)
+        if job is None:
+            return None
+        return lineage_for(self.hook, job, self.job if isinstance(self.job, Mapping) else None)
 
     def on_kill(self) -> None:
         if self.started_job_id:

@@ -215,6 +215,13 @@ class JobSensor(_JobWaitSensor):
             return "cancelling the job failed (see the log)"
         return "the job keeps running (cancel_on_timeout=False)"
 
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The watched job's inputs, outputs and ``jobsApiJob`` run facet (see docs/lineage.md)."""
+        from airflow_jobs_provider.lineage.openlineage import final_job, lineage_for
+
+        job = final_job(self.hook, None, self.job_id)
+        return None if job is None else lineage_for(self.hook, job, None)
+
     def _on_timeout(self) -> None:
         """Cancel the job when the wait timed out, whichever way Airflow reported the timeout.
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 ALL_ENDINGS = tuple(sorted(status.value for status in TERMINAL_STATUSES))
 EXAMPLE = "'{{ data_interval_end }}' or '2026-01-01T00:00:00+00:00'"
+WINDOW_OVERLAP = 5.0
+"""Seconds the list window reaches back before ``finished_after``: jobs the API shows a little late."""
 
 
 def parse_finished_after(value: Any) -> float:
@@ -88,16 +90,19 @@ class FinishedJobQuery:
         return cls(plain_json(filters, "filters"), plain_json(match, "match"), since, ending_states(states))
 
     def list_filters(self, api: JobsApi[Any, Any], conn_id: str) -> dict[str, Any]:
-        """The list request: most recently finished first where the API can sort (job_lists.LIST_DEFAULTS)."""
+        """The list filters of the window read; the API's window read sorts and pages (apis/paging.py)."""
         if not api.can_list:
             raise JobsConfigError(
                 f"JobFinishedSensor cannot look for jobs on connection {conn_id!r}: the {api.name} API has no job "
                 "list (Faktory answers for one jid at a time). Watch a job you know with JobSensor(job_id=...), e.g. "
                 "the job_id XCom of the TriggerJobOperator that started it"
             )
-        from airflow_jobs_provider.triggers.job_lists import LIST_DEFAULTS
+        return dict(self.filters)
 
-        return {**LIST_DEFAULTS.get(api.name, {}), **self.filters}
+    @property
+    def window_since(self) -> float:
+        """Where the window read starts: a little before ``finished_after``, for jobs an API shows late."""
+        return self.finished_after - WINDOW_OVERLAP
 
     def pick(self, jobs: Iterable[Job]) -> Job | None:
         """The matching job that finished first at or after ``finished_after``, if one has."""
@@ -123,9 +128,11 @@ class FinishedJobQuery:
 
 def look(hook: JobsHook, query: FinishedJobQuery) -> Job | None:
     """One sync look (a worker's poke)."""
-    return query.pick(hook.list_jobs(**query.list_filters(hook.api, hook.jobs_conn_id)))
+    filters = query.list_filters(hook.api, hook.jobs_conn_id)
+    return query.pick(hook.list_window(filters, since=query.window_since).jobs)
 
 
 async def alook(hook: JobsHook, query: FinishedJobQuery) -> Job | None:
     """One async look (the triggerer), over the hook's open session."""
-    return query.pick(await hook.alist_jobs(**query.list_filters(hook.api, hook.jobs_conn_id)))
+    filters = query.list_filters(hook.api, hook.jobs_conn_id)
+    return query.pick((await hook.alist_window(filters, since=query.window_since)).jobs)

@@ -169,7 +169,8 @@ def test_example_dag_runs_a_job_and_waits_for_it(live):
     assert result.task_states == {"run_extractor": "success", "wait_for_extractor": "success"}
     # str(): dagrun.py's read-back JSON-decodes twice, so "900000001" comes back as a number; tasks get the string
     assert str(result.xcom("run_extractor", "job_id")) == job["id"]
-    assert result.xcom("run_extractor", "job_url") == f"{live.url}/jobs/{job['id']}"
+    assert result.xcom("run_extractor", "job_url") == f"{live.url}/admin/projects/7150/queue/{job['id']}"
+    assert result.xcom("run_extractor", "job_api_url") == f"{live.url}/jobs/{job['id']}"
     assert result.xcom("wait_for_extractor")["payload"]["runId"] == f"777.{job['id']}"
 
 

@@ -6,8 +6,11 @@ Auth is one of four modes (see ``auth``); with client credentials every exchange
 yields the token request when no fresh access token is cached, and a 401 on a cached token
 renews it once and repeats the call. Errors are problem+json (``title``, ``detail``).
 
-A job's ``url`` is its API resource (``{host}/jobs/{jobId}``), which needs a token to open: a job
-answer names neither the workspace nor the region, so no Airbyte UI link can be derived from it.
+A job's ``url`` is its API resource (``{host}/jobs/{jobId}``), which needs a token to open. A job
+answer names no workspace, so the "Job" button's page (the connection's timeline in the web app,
+``{web app}/workspaces/{workspaceId}/connections/{connectionId}/timeline``) comes from the
+connection's record, read once per hook (``GET /connections/{id}``); its source, destination and
+streams are the job's lineage too (apis/airbyte/connection.py).
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
+from airflow_jobs_provider.apis.airbyte import connection as connections
 from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, TokenCache, parse_token
 from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import JobLineage
+from airflow_jobs_provider.apis.links import JobLinks
 from airflow_jobs_provider.apis.paging import (
     DEFAULT_MAX_PAGES,
     ListWindow,
@@ -84,6 +90,8 @@ class AirbyteApi(HttpJobsApi):
         self.clock = clock
         self.tokens = TokenCache(clock)
         self._masked: set[str] = set()
+        self._connections: dict[str, Mapping[str, Any]] = {}
+        """Connection records read for links and lineage, by connection id: one read per hook."""
 
     def share(self, shared: SharedState) -> None:
         """One access token per set of credentials on the loop: one exchange per renewal, and one
@@ -146,6 +154,33 @@ class AirbyteApi(HttpJobsApi):
         response = yield from self.authorized(self.list_request({"limit": 1}))
         self.checked(response, "list jobs")
         return f"Connected to the airbyte API at {self.settings.base_url} (auth: {self.auth.mode})"
+
+    # -- links and lineage: from the connection's record, read once
+    def connection_record(self, connection_id: str) -> Exchange[Mapping[str, Any]]:
+        """``GET /connections/{id}`` (workspace, source, destination, streams), cached on this adapter."""
+        if connection_id not in self._connections:
+            request = Request("GET", f"/connections/{_uuid(connection_id, 'connectionId')}")
+            response = yield from self.authorized(request)
+            body = self.json_object(self.checked(response, f"read connection {connection_id}"), "read a connection")
+            self._connections[connection_id] = body
+        return self._connections[connection_id]
+
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        links = JobLinks(api=self.job_url(job.job_id))
+        web = connections.web_app_url(self.settings)
+        connection_id = job.payload.get("connectionId")
+        if web is None or not isinstance(connection_id, str):
+            return links
+        record = yield from self.connection_record(connection_id)
+        page, problem = connections.timeline_url(web, record, connection_id)
+        return JobLinks(page=page, api=links.api, problems=(problem,) if problem else ())
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        connection_id = job.payload.get("connectionId") or (spec or {}).get("connectionId")
+        if not isinstance(connection_id, str):
+            return JobLineage()
+        record = yield from self.connection_record(connection_id)
+        return connections.lineage(self.settings.base_url, record, job.payload)
 
     # -- auth
     def authorized(self, request: Request) -> Exchange[Response]:

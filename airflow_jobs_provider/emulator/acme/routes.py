@@ -22,6 +22,7 @@ from airflow_jobs_provider.emulator.core.auth import same_secret
 from airflow_jobs_provider.emulator.core.errors import JsonError
 from airflow_jobs_provider.emulator.core.http_util import base_url, iso_z, json_object
 from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, StateNames, as_created
+from airflow_jobs_provider.emulator.core.pages import html_page, not_found_page
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 API = "acme"
@@ -42,6 +43,10 @@ def acme_error(status: int, message: str) -> JsonError:
 
 
 def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
+    """A run; ``inputs``/``outputs`` and ``ui_link`` echo the create body, so that a test can give a
+    run datasets, or a page URL of its choosing (a hostile one, to test what clients do with it)."""
+    body = job.attrs.get("body") or {}
+    ui = body.get("ui_link") if "ui_link" in body else f"{base}/acme/ui/runs/{job.job_id}"
     return {
         "id": job.job_id,
         "task": job.attrs["task"],
@@ -50,7 +55,9 @@ def run_json(job: StoredJob, snap: Snapshot, base: str) -> dict[str, Any]:
         "error": snap.error,
         "created": iso_z(snap.created_at),
         "updated": iso_z(snap.updated_at),
-        "links": {"self": f"{base}/acme/v2/runs/{job.job_id}", "ui": f"{base}/acme/ui/runs/{job.job_id}"},
+        "inputs": body.get("inputs") or [],
+        "outputs": body.get("outputs") or [],
+        "links": {"self": f"{base}/acme/v2/runs/{job.job_id}", "ui": ui},
     }
 
 
@@ -107,6 +114,16 @@ class AcmeApi:
         snap = self._store.cancel(job, immediate=snap.phase is Phase.QUEUED)
         return self._answer(request, job, snap, status=202)
 
+    async def run_page(self, request: web.Request) -> web.Response:
+        """``links.ui``: the run's page in Acme's (pretend) web UI."""
+        job = self._store.get(API, request.match_info["run_id"])
+        if job is None:
+            return not_found_page("Acme Batch", f"run {request.match_info['run_id']}")
+        snap = self._store.observe(job)
+        rows = [("state", snap.raw_status), ("task", job.attrs["task"]), ("progress", f"{round(snap.progress)}%"),
+                ("error", snap.error or "")]
+        return html_page("Acme Batch", f"Run {job.job_id}", rows)
+
     async def list_runs(self, request: web.Request) -> web.Response:
         self._authorize(request)
         query = request.query
@@ -159,3 +176,4 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     runs.add_route("POST", handlers.create_run)
     app.router.add_get("/acme/v2/runs/{run_id}", handlers.get_run, name=route_name(API, "run"))
     app.router.add_post("/acme/v2/runs/{run_id}/abort", handlers.abort_run, name=route_name(API, "abort"))
+    app.router.add_get("/acme/ui/runs/{run_id}", handlers.run_page, name=route_name(API, "page"))

@@ -91,6 +91,6 @@ def airbyte_connection(url: str, token: str, extra: dict[str, Any] | None = None
             "host": f"{url}/v1",
             "login": CLIENT_ID,
             "password": token,
-            "extra": {"api": "airbyte", "auth": "client_credentials", **(extra or {})},
+            "extra": {"api": "airbyte", "auth": "client_credentials", "ui_url": url, **(extra or {})},
         }
     )

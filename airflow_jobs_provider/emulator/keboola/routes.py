@@ -25,10 +25,13 @@ from airflow_jobs_provider.emulator.core.auth import same_secret
 from airflow_jobs_provider.emulator.core.errors import JsonError
 from airflow_jobs_provider.emulator.core.http_util import base_url, json_object
 from airflow_jobs_provider.emulator.core.lifecycle import Snapshot, as_created, held
+from airflow_jobs_provider.emulator.core.pages import html_page, not_found_page
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
+from airflow_jobs_provider.emulator.keboola.lineage import lineage_events
 from airflow_jobs_provider.emulator.keboola.search import SearchError, parse_search
 from airflow_jobs_provider.emulator.keboola.shapes import (
     API,
+    PROJECT,
     STATES,
     WAITING,
     is_finished,
@@ -162,6 +165,22 @@ class KeboolaApi:
         self._store.count_get(job)
         return web.json_response(self._json(request, job))
 
+    async def job_lineage(self, request: web.Request) -> web.Response:
+        """``GET /jobs/{jobId}/open-api-lineage``: the OpenLineage events of the job (emulator/keboola/lineage.py)."""
+        self._authorize(request)
+        job = self._job(request)
+        return web.json_response(lineage_events(job, self._store.observe(job), request.host))
+
+    async def job_page(self, request: web.Request) -> web.Response:
+        """The UI's job page, ``/admin/projects/{projectId}[/branch/{branchId}]/queue/{jobId}``."""
+        job = self._store.get(API, request.match_info["job_id"])
+        if job is None or request.match_info["project"] != PROJECT["id"]:
+            return not_found_page("Keboola", f"job {request.match_info['job_id']}")
+        body = self._json(request, job)
+        rows = [("state", body["status"]), ("component", body["component"]), ("configuration", body["config"]),
+                ("run", body["runId"]), ("created", body["createdTime"]), ("ended", body["endTime"])]
+        return html_page("Keboola", f"Job {job.job_id}", rows)
+
     async def kill_job(self, request: web.Request) -> web.Response:
         """Not started → ``cancelled`` now; processing → ``terminating``; repeats are harmless."""
         self._authorize(request)
@@ -196,5 +215,9 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     router.add_post("/jobs", handlers.create_job, name=route_name(API, "create"))
     router.add_get("/jobs/{job_id}", handlers.get_job, name=route_name(API, "job"))
     router.add_post("/jobs/{job_id}/kill", handlers.kill_job, name=route_name(API, "kill"))
+    router.add_get("/jobs/{job_id}/open-api-lineage", handlers.job_lineage, name=route_name(API, "lineage"))
+    router.add_get("/admin/projects/{project}/queue/{job_id}", handlers.job_page, name=route_name(API, "page"))
+    branch_page = "/admin/projects/{project}/branch/{branch}/queue/{job_id}"
+    router.add_get(branch_page, handlers.job_page, name=route_name(API, "branch_page"))
     router.add_get("/search/jobs", handlers.search_jobs, name=route_name(API, "search"))
 
