@@ -15,7 +15,7 @@ from airflow_jobs_provider.apis.exchange import Conversation, Exchange, ReplyT, 
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.lineage import JobLineage
 from airflow_jobs_provider.apis.links import JobLinks
-from airflow_jobs_provider.apis.paging import DEFAULT_MAX_PAGES, ListWindow, PageReader
+from airflow_jobs_provider.apis.paging import DEFAULT_MAX_PAGES, ListWindow, PageReader, page_budget, read_pages
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.states import StateMap
 from airflow_jobs_provider.apis.values import epoch, error_text
@@ -225,6 +225,24 @@ class HttpJobsApi(JobsApi[Request, Response]):
         reader = PageReader(self.order_time, since, page_size=len(jobs) + 1)
         reader.add(jobs)
         return reader.window(complete=True)
+
+    def list_pages(
+        self,
+        query: Mapping[str, Any],
+        page_params: Callable[[int], Mapping[str, Any]],
+        reader: PageReader,
+        max_pages: int,
+        send: Callable[[Request], Exchange[Response]] | None = None,
+    ) -> Exchange[ListWindow]:
+        """The list endpoint read page by page (``page_params(offset)`` picks a page) until ``reader`` stops."""
+
+        def page(offset: int) -> Request:
+            return self.list_request({**query, **page_params(offset)})
+
+        def parse(response: Response) -> list[Job]:
+            return self.parse_list(self.checked(response, "list jobs"))
+
+        return (yield from read_pages(page, parse, reader, page_budget(max_pages), send=send))
 
     def get_jobs(self, job_ids: Sequence[str]) -> Exchange[dict[str, BatchResult]]:
         response = yield self.get_jobs_request(job_ids)

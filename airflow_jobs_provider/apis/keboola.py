@@ -28,8 +28,7 @@ from airflow_jobs_provider.apis.paging import (
     ListWindow,
     PageReader,
     merged_filters,
-    page_budget,
-    read_pages,
+    offset_param,
 )
 from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, iso_utc_up, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
@@ -201,14 +200,7 @@ class KeboolaApi(HttpJobsApi):
         if until is not None:
             query["endTimeTo"] = iso_utc_up(until)
         reader = PageReader(self.order_time, since, size)
-
-        def page(offset: int) -> Request:
-            return self.list_request({**query, "offset": offset})
-
-        def parse(response: Response) -> list[Job]:
-            return self.parse_list(self.checked(response, "list jobs"))
-
-        return (yield from read_pages(page, parse, reader, page_budget(max_pages)))
+        return (yield from self.list_pages(query, offset_param, reader, max_pages))
 
     def order_time(self, job: Job) -> float | None:
         return epoch(job.payload.get("endTime"))

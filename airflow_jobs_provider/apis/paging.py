@@ -128,6 +128,11 @@ class PageReader:
         )
 
 
+def offset_param(offset: int) -> dict[str, Any]:
+    """The page that starts at job ``offset``, for lists paged by an ``offset`` query parameter."""
+    return {"offset": offset}
+
+
 def read_pages(
     page_request: Callable[[int], Request],
     parse_page: Callable[[Response], list[Job]],

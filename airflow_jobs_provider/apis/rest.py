@@ -49,8 +49,6 @@ from airflow_jobs_provider.apis.paging import (
     ListWindow,
     PageReader,
     merged_filters,
-    page_budget,
-    read_pages,
 )
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, progress_value, quote_job_id
@@ -277,14 +275,7 @@ class RestApi(HttpJobsApi):
             return (yield from super().list_window(filters, since=since, until=until, max_pages=max_pages, now=now))
         query = merged_filters(filters, paging.owned, self.name, "the connection's list_* extras page the list")
         reader = PageReader(self.order_time, since, paging.page_size)
-
-        def page(offset: int) -> Request:
-            return self.list_request({**query, **paging.params(offset, since)})
-
-        def parse(response: Response) -> list[Job]:
-            return self.parse_list(self.checked(response, "list jobs"))
-
-        return (yield from read_pages(page, parse, reader, page_budget(max_pages)))
+        return (yield from self.list_pages(query, lambda offset: paging.params(offset, since), reader, max_pages))
 
     def order_time(self, job: Job) -> float | None:
         if self.paging is None or self.paging.order_field is None:
