@@ -3,8 +3,10 @@
 The Queue API does not serve a job's events; the Storage API of the same stack does
 (``GET /v2/storage/events?runId=…``, newest first, ``sinceId`` for the ones after a known event),
 with the same Storage API token. A stack's Queue host ``https://queue.<stack>`` implies its
-Storage host ``https://connection.<stack>``; extra ``storage_url`` names it when the connection's
-host is not a ``queue.`` host (a proxy, the emulator), else the connection's own host serves it.
+Storage host ``https://connection.<stack>`` (``keboola.stack_storage_url``, the rule the job's UI
+page uses too); extra ``storage_url`` names it when the connection's host is not a ``queue.`` host
+(a proxy), else the connection's own host serves it (the emulator). ``KeboolaApi.storage_url``
+holds the result.
 """
 
 from __future__ import annotations
@@ -12,17 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
-from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.story import (
     MAX_LINES,
     StoryPage,
     Summary,
     clean_line,
-    extra_url,
     number_of,
     object_of,
     seconds_of,
@@ -39,17 +38,6 @@ PAGE = 100
 MAX_PAGES = 2
 STORAGE_EXTRA = "storage_url"
 EVENT_TYPES = {"error": "ERROR", "warn": "WARNING", "warning": "WARNING", "success": "SUCCESS", "info": "INFO"}
-
-
-def storage_url(settings: ApiSettings) -> str:
-    """The Storage API's base URL: extra ``storage_url``, else ``connection.`` for ``queue.``, else the host."""
-    given = extra_url(settings, STORAGE_EXTRA, "https://connection.keboola.com")
-    if given is not None:
-        return given
-    parts = urlsplit(settings.base_url)
-    if parts.hostname and parts.hostname.startswith("queue."):
-        return urlunsplit((parts.scheme, "connection." + parts.netloc[len("queue.") :], parts.path, "", ""))
-    return settings.base_url
 
 
 def story(api: KeboolaApi, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:

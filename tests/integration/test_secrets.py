@@ -58,6 +58,18 @@ def quick_defaults(live: Any) -> None:
         live.set_defaults(api, **QUICK)
 
 
+def example_conf(live: Any, dag_id: str) -> dict[str, Any] | None:
+    """What an example DAG needs before it runs: the job it watches, or the other team's jobs it waits for."""
+    if dag_id == "example_job_from_conf":
+        return {"job_id": start_tinybird_job(live, "succeeded")}
+    if dag_id == "example_cross_team_dependency":  # its sensors wait for jobs ending after the run's start
+        for api in ("tinybird", "keboola"):
+            live.set_defaults(api, queue_seconds=0.05, duration=1.5)
+        JobsHook("jobs_default").start_job({"kind": "copy", "pipe": "sales_rollup"})
+        JobsHook("jobs_keboola").start_job({"component": "keboola.ex-db-snowflake", "config": "554424643"})
+    return None
+
+
 def failing_runs(live: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Callable[[], dict[str, Any] | None]]]:
     """(dag_id, preparation returning the run's conf): each run ends failed, on a different path."""
 
@@ -73,6 +85,7 @@ def failing_runs(live: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
 
     def uncertain_start() -> None:
         live.faults("tinybird", {"5xx": 1.0}, route="copy", seed=1)  # 500/502/504 after the job exists
+        live.faults("tinybird", {"5xx": 1.0}, route="jobs", seed=1)  # and the lookup for it fails too
 
     return [
         ("sensor_poke", job("failed", error="disk full")),
@@ -176,8 +189,7 @@ def test_no_secret_reaches_logs_xcom_trigger_kwargs_errors_or_the_api_log(live, 
     for dag_id in example_dag_ids():
         live.reset()
         quick_defaults(live)
-        conf = {"job_id": start_tinybird_job(live, "succeeded")} if dag_id == "example_job_from_conf" else None
-        results.append((dag_id, run_dag(dag_id, conf)))
+        results.append((dag_id, run_dag(dag_id, example_conf(live, dag_id))))
     failed = []
     for dag_id, prepare in failing_runs(live, monkeypatch):
         live.reset()
@@ -215,6 +227,23 @@ def test_no_secret_reaches_logs_xcom_trigger_kwargs_errors_or_the_api_log(live, 
     assert [marker for marker in STORY_MARKERS if marker not in texts["stdout"]] == [], "each API's story was logged"
     leaks = [(where, what) for what, secret in secrets.items() for where, text in texts.items() if secret in text]
     assert not leaks, f"secrets found: {leaks}"
+
+
+def test_no_secret_reaches_a_link_or_a_lineage_event(lineage_runs):
+    """The lineage DAGs of every API (tests/dags/lineage_dags.py), run with the OpenLineage provider's
+    file transport: no token, Airbyte access token or import-URL secret in their events or links."""
+    import re
+
+    pytest.importorskip("airflow.providers.openlineage", reason="the [openlineage] extra is not installed")
+    runs = lineage_runs["results"].values()
+    links = json.dumps([{key: value for key, value in run["xcoms"].items() if "url" in key} for run in runs])
+    texts = {"lineage events": lineage_runs["text"], "links": links}
+    assert "start/job_api_url" in links, "the scan sees the link XComs"
+    secrets = {"token": TOKEN, "import URL password": "hunter2", "import URL signature": "abc123"}
+    secrets["import URL token"] = "t0k3n"
+    leaks = [(where, what) for what, secret in secrets.items() for where, text in texts.items() if secret in text]
+    leaks += [(where, "an Airbyte access token") for where, text in texts.items() if re.search(r"abt_[\w-]{16}", text)]
+    assert lineage_runs["events"] and not leaks, f"secrets found: {leaks}"
 
 
 def test_tokens_are_registered_with_the_secrets_masker(live, monkeypatch, mocker):

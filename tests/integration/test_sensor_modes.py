@@ -14,7 +14,9 @@ pytestmark = pytest.mark.usefixtures("airflow_db")
 
 @pytest.mark.parametrize("mode", MODES)
 def test_done_job_succeeds_and_its_final_state_is_the_xcom(live, mode, mocker):
-    job_id = start_tinybird_job(live, "succeeded", progress=[30, 60])
+    # long enough to outlast dag.test's setup (it parses and writes every test DAG first), so the
+    # deferrable sensor's first look finds the job running and really defers
+    job_id = start_tinybird_job(live, "succeeded", progress=[30, 60], duration=3.0)
     trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
     result = run_dag(f"sensor_{mode}", {"job_id": job_id})

@@ -27,6 +27,18 @@ async def json_object(request: web.Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def whole_number(text: str, low: int, high: int | None = None) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high`` (None: no upper bound), else None.
+
+    ASCII digits only (``'²'.isdigit()`` is true, but ``int('²')`` fails). Each API words its own
+    error for a bad value, so the caller raises it.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number >= low and (high is None or number <= high) else None
+
+
 def iso_z(epoch: float) -> str:
     """``2024-07-22T11:47:58.207Z``: ISO 8601 in UTC with a ``Z``."""
     moment = datetime.fromtimestamp(epoch, tz=timezone.utc)

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_jobs_provider.emulator.core.http_util import whole_number
 from airflow_jobs_provider.emulator.core.lifecycle import Snapshot
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 from airflow_jobs_provider.emulator.keboola.shapes import (
@@ -89,10 +90,11 @@ def _integer(query: Any, name: str, low: int, high: int | None = None) -> int | 
     text = query.get(name)
     if text is None:
         return None
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+    number = whole_number(text, low, high)
+    if number is None:
         limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise keboola_error(400, f'Invalid parameter "{name}": expected a whole number {limits}, got "{text[:40]}"')
-    return int(text)
+    return number
 
 
 def list_events(store: JobStore, api: str, request: web.Request) -> list[dict[str, Any]]:

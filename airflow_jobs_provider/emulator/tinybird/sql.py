@@ -1,9 +1,12 @@
 """Just enough SQL to answer queries on Tinybird's service data sources the way its docs write them.
 
 Clients fall back to jobs_log once a job has left the Jobs API (48 h retention), so the emulator
-must answer ``SELECT ... FROM tinybird.jobs_log WHERE job_id = '...' FORMAT JSON``; a failed
-import, copy or sink is explained by its rows in ``tinybird.datasources_ops_log`` and
-``tinybird.sinks_ops_log``, which the same grammar reads. The grammar
+must answer ``SELECT ... FROM tinybird.jobs_log WHERE job_id = '...' FORMAT JSON``, and event
+watchers read time windows of it (``updated_at >= '...' AND status IN (...) ... LIMIT n OFFSET m``);
+a failed import, copy or sink is explained by its rows in ``tinybird.datasources_ops_log`` and
+``tinybird.sinks_ops_log``, which the same grammar reads. Values compare as ClickHouse compares a
+column with a string literal of its own format: DateTime strings ('2024-07-22 11:47:58') sort as
+text in time order, and a number column compares as a number. The grammar
 understood is deliberately tiny and everything else is refused with a message saying what the
 emulator does understand, rather than answered wrongly.
 """
@@ -75,21 +78,30 @@ TABLES: Mapping[str, Mapping[str, str]] = {
 }
 GRAMMAR = (
     "SELECT <* | columns> FROM <tinybird.jobs_log | tinybird.datasources_ops_log | tinybird.sinks_ops_log> "
-    "[WHERE <column> = '<value>' [AND ...]] "
-    "[ORDER BY <column> [ASC|DESC]] [LIMIT <n>] FORMAT JSON"
+    "[WHERE <column> <=|>=|<|>|=> '<value>' | <column> IN ('<value>', ...) [AND ...]] "
+    "[ORDER BY <column> [ASC|DESC]] [LIMIT <n> [OFFSET <m>]] FORMAT JSON"
 )
+OPERATORS = {
+    "=": lambda value, wanted: value == wanted,
+    ">=": lambda value, wanted: value >= wanted,
+    "<=": lambda value, wanted: value <= wanted,
+    ">": lambda value, wanted: value > wanted,
+    "<": lambda value, wanted: value < wanted,
+}
 
 _QUERY = re.compile(
     r"""^\s*SELECT\s+(?P<columns>.+?)
         \s+FROM\s+(?P<table>[\w.]+)
         (?:\s+WHERE\s+(?P<where>.+?))?
         (?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+(?P<direction>ASC|DESC))?)?
-        (?:\s+LIMIT\s+(?P<limit>\d+))?
+        (?:\s+LIMIT\s+(?P<limit>\d+)(?:\s+OFFSET\s+(?P<offset>\d+))?)?
         (?:\s+FORMAT\s+(?P<format>\w+))?
         \s*;?\s*$""",
     re.IGNORECASE | re.DOTALL | re.VERBOSE,
 )
-_CONDITION = re.compile(r"^\s*(?P<column>\w+)\s*=\s*'(?P<value>(?:[^'\\]|\\.)*)'\s*$", re.DOTALL)
+_CONDITION = re.compile(r"^\s*(?P<column>\w+)\s*(?P<op>>=|<=|=|>|<)\s*'(?P<value>(?:[^'\\]|\\.)*)'\s*$", re.DOTALL)
+_IN = re.compile(r"^\s*(?P<column>\w+)\s+IN\s*\((?P<values>.*)\)\s*$", re.DOTALL | re.IGNORECASE)
+_LITERAL = re.compile(r"\s*'(?P<value>(?:[^'\\]|\\.)*)'\s*(?:,|$)", re.DOTALL)
 _AND = re.compile(r"\s+AND\s+", re.IGNORECASE)
 
 
@@ -100,11 +112,13 @@ class SqlError(ValueError):
 @dataclass(frozen=True)
 class Query:
     columns: tuple[str, ...]
-    conditions: tuple[tuple[str, str], ...] = ()
+    conditions: tuple[tuple[str, str, str | tuple[str, ...]], ...] = ()
+    """(column, operator, value): ``=``, ``>=``, ``<=``, ``>``, ``<`` with a value, ``IN`` with a tuple of them."""
     order_by: str | None = None
     descending: bool = False
     limit: int | None = None
     table: str = JOBS_LOG
+    offset: int = 0
 
 
 def parse_query(sql: str) -> Query:
@@ -129,6 +143,7 @@ def parse_query(sql: str) -> Query:
         descending=(match["direction"] or "").upper() == "DESC",
         limit=int(match["limit"]) if match["limit"] else None,
         table=table,
+        offset=int(match["offset"]) if match["offset"] else 0,
     )
 
 
@@ -149,13 +164,58 @@ def _columns(text: str, table: str = JOBS_LOG) -> tuple[str, ...]:
     return names
 
 
-def _condition(text: str, table: str = JOBS_LOG) -> tuple[str, str]:
+def _condition(text: str, table: str = JOBS_LOG) -> tuple[str, str, str | tuple[str, ...]]:
+    listed = _IN.match(text)
+    if listed is not None:
+        _check_columns([listed["column"]], table)
+        values, rest = [], listed["values"]
+        while rest.strip():
+            literal = _LITERAL.match(rest)
+            if literal is None:
+                raise SqlError(f"IN takes a list of 'quoted' values, got {listed['values'].strip()!r}")
+            values.append(_unescape(literal["value"]))
+            rest = rest[literal.end() :]
+        if not values:
+            raise SqlError("IN () needs at least one value")
+        return listed["column"], "IN", tuple(values)
     match = _CONDITION.match(text)
     if match is None:
-        raise SqlError(f"only conditions of the form column = 'value' are understood, got {text.strip()!r}")
+        raise SqlError(
+            f"only conditions of the forms column = 'value' (or >=, <=, >, <) and column IN ('a', 'b') are "
+            f"understood, got {text.strip()!r}"
+        )
     _check_columns([match["column"]], table)
-    value = re.sub(r"\\(.)", r"\1", match["value"])
-    return match["column"], value
+    return match["column"], match["op"], _unescape(match["value"])
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def _holds(row: Mapping[str, Any], column: str, operator: str, wanted: str | tuple[str, ...]) -> bool:
+    """NULL satisfies no condition, as in SQL; a number column compares as a number (``rows >= '10'``)."""
+    value = row[column]
+    if value is None:
+        return False
+    if operator == "IN":
+        return any(_same(value, item) for item in wanted)
+    assert isinstance(wanted, str)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and (number := _number(wanted)) is not None:
+        return bool(OPERATORS[operator](value, number))
+    return bool(OPERATORS[operator](str(value), wanted))
+
+
+def _same(value: Any, wanted: str) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and (number := _number(wanted)) is not None:
+        return value == number
+    return str(value) == wanted
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _ordered(rows: list[Mapping[str, Any]], column: str, descending: bool) -> list[Mapping[str, Any]]:
@@ -174,13 +234,13 @@ def run_query(query: Query, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]
     selected = [
         row
         for row in table
-        if all(row[column] is not None and str(row[column]) == value for column, value in query.conditions)
+        if all(_holds(row, column, operator, value) for column, operator, value in query.conditions)
     ]
     if query.order_by is not None:
         selected = _ordered(selected, query.order_by, query.descending)
     before_limit = len(selected)
     if query.limit is not None:
-        selected = selected[: query.limit]
+        selected = selected[query.offset : query.offset + query.limit]
     data = [{column: row[column] for column in query.columns} for row in selected]
     answer: dict[str, Any] = {
         "meta": [{"name": column, "type": TABLES[query.table][column]} for column in query.columns],
