@@ -1,8 +1,9 @@
 """Skip markers for tests that need a newer Airflow than the one installed; each says why.
 
-``make test`` runs the suite on Airflow 3.3 and on 2.11. A feature test skipped on 2.11 has a
-2.11 counterpart that pins down what 2.11 does instead (e.g. a retry starts a second job). Only
-``once_on_airflow_3`` tests have none: they do not depend on the Airflow version at all.
+``make test`` runs the suite on the latest patch of 2.11, 3.0, 3.1, 3.2 and 3.3. A feature test
+skipped on an older minor has a counterpart that pins down what that minor does instead (e.g. a
+retry starts a second job). Only ``once_on_latest_airflow`` tests have none: they do not depend
+on the Airflow version at all.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ needs_trigger_on_kill = pytest.mark.skipif(
 )
 only_airflow_2 = pytest.mark.skipif(AIRFLOW_V_3_0_PLUS, reason="Airflow 2 behaviour; Airflow 3 has its own test")
 only_airflow_3 = pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="Airflow 3 behaviour; Airflow 2 has its own test")
-once_on_airflow_3 = pytest.mark.skipif(
-    not AIRFLOW_V_3_0_PLUS,
+once_on_latest_airflow = pytest.mark.skipif(
+    not AIRFLOW_V_3_3_PLUS,
     reason="does not depend on the Airflow version and is costly (own client venv, soak): run once, in the 3.3 pass",
 )
