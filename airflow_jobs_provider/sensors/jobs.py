@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
     BaseSensorOperator,
@@ -92,7 +93,15 @@ class JobSensor(BaseSensorOperator):
             with self._cancel_job_on_timeout():
                 return super().execute(context)
         started = time.time()
-        first = self.poke(context)  # a job that already ended needs no trip through the triggerer
+        try:
+            first = self.poke(context)  # a job that already ended needs no trip through the triggerer
+        except AirflowFailException as error:
+            # The job had already ended badly. After a deferral, resume_execution turns the same
+            # error into a skip under soft_fail; that must not depend on whether the job ended
+            # before or after the first poke (poke mode treats it the same way).
+            if self.soft_fail:
+                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from error
+            raise
         if isinstance(first, PokeReturnValue):
             return first.xcom_value
         deadline, which = watch_deadline(started + self.timeout, started, self.execution_timeout)

@@ -44,11 +44,13 @@ def test_connection_type_is_registered(airflow_db):
 @only_airflow_3
 def test_job_link_reads_the_job_url_xcom_in_the_serialized_dag():
     """Airflow 3's api-server resolves a link from its serialized xcom_key; ours is job_url."""
-    from airflow.serialization.serialized_objects import DagSerialization
-
     from tests.support.dagrun import load_dag
 
-    serialized = DagSerialization.to_dict(load_dag("example_tinybird_copy"))
+    if AIRFLOW_V_3_2_PLUS:
+        from airflow.serialization.serialized_objects import DagSerialization as Serializer
+    else:  # 3.0 and 3.1 call it SerializedDAG
+        from airflow.serialization.serialized_objects import SerializedDAG as Serializer
+    serialized = Serializer.to_dict(load_dag("example_tinybird_copy"))
     (start,) = [t["__var"] for t in serialized["dag"]["tasks"] if t["__var"]["task_id"] == "start_copy"]
     assert start["_operator_extra_links"] == {"Job": "job_url"}
 
