@@ -19,6 +19,11 @@ stamp_of = $(call venv_of,$(1))/.installed-$(call version_of,$(1))
 AIRFLOW_MINORS := $(foreach version,$(AIRFLOW_VERSIONS),$(call minor_of,$(version)))
 SUITES := $(addprefix test-airflow,$(AIRFLOW_MINORS))
 STAMPS := $(foreach minor,$(AIRFLOW_MINORS),$(call stamp_of,$(minor)))
+# Pins an Airflow minor needs against dependency releases newer than itself (what Airflow's own
+# constraints file would pin). 3.2.2 caps neither: FastAPI 0.137+ (and cadwyn 9, which needs it)
+# breaks its execution API's models, and svcs 26 unwinds the registry of a failed lifespan, which
+# breaks dag.test(); 3.3 caps FastAPI itself.
+AIRFLOW_PINS_3.2 := "fastapi<0.137" "cadwyn<9" "svcs<26"
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(call stamp_of,$(call minor_of,$(AIRFLOW_VERSION)))
@@ -37,7 +42,8 @@ $(STAMPS): pyproject.toml Makefile
 	test -x $(@D)/bin/python || $(PYTHON) -m venv $(@D)
 	$(@D)/bin/python -m pip install --quiet --upgrade pip uv
 	$(@D)/bin/python -m uv pip install --quiet --python $(@D)/bin/python \
-		-e ".[test$(if $(filter $(VENV),$(@D)),$(comma)docs)]" "apache-airflow==$(patsubst .installed-%,%,$(@F))"
+		-e ".[test$(if $(filter $(VENV),$(@D)),$(comma)docs)]" "apache-airflow==$(patsubst .installed-%,%,$(@F))" \
+		$(AIRFLOW_PINS_$(call minor_of,$(patsubst .installed-%,%,$(@F))))
 	touch $@
 
 venvs: $(STAMPS)

@@ -12,7 +12,7 @@ import yaml
 
 from airflow_jobs_provider.get_provider_info import get_provider_info
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_2_PLUS
-from tests.support.airflow_versions import only_airflow_2, only_airflow_3
+from tests.support.airflow_versions import needs_connection_form_loader, only_airflow_2, only_airflow_3
 from tests.support.dagrun import run_dag
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +76,7 @@ def test_job_link_reads_the_job_url_xcom_from_the_serialized_dag(airflow_db, liv
     assert "/jobs/" in result.xcom("start_copy", "job_url")
 
 
+@needs_connection_form_loader
 def test_connection_form_is_declared_for_the_ui(airflow_db):
     """3.2+ reads provider info's conn-fields; 2.11 the hook's classmethods. Both offer the same choices."""
     from airflow.providers_manager import ProvidersManager
