@@ -13,7 +13,7 @@ from typing import Any
 from airflow_jobs_provider.hooks.retry import RetryEvent
 from tests.soak.plan import SoakApi
 
-TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.http", "airflow_jobs_provider.hooks.faktory")
+TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.retry",)  # the one retry loop every transport shares
 QUIET_LOGGERS = ("airflow_jobs_provider", "airflow.task", "airflow_jobs_provider.triggers")
 
 
