@@ -1,7 +1,7 @@
 # make demo  - run the example DAGs against the embedded emulator (bootstraps .venv)
 # make test  - lint, type-check, build the docs, then the whole test suite on the latest patch of every
 #              Airflow minor the README names (AIRFLOW_VERSIONS; two suites at a time, TEST_JOBS), then a timing summary
-# make test-airflow3.1 - the suite on one minor only (test-airflow2.11, -3.0, -3.1, -3.2, -3.3)
+# make test-airflow3.1 - the suite on one minor only (test-airflow2.11, -3.1, -3.2, -3.3)
 # make docs  - build the documentation site (docs/, mkdocs.yml) in strict mode into site/
 # make test-e2e - the end-to-end suite against a live Airflow 3.3 deployment (about 3 minutes)
 # make soak  - only the soak (1,000 jobs through injected faults; also part of make test on 3.3), prints its report
@@ -10,7 +10,8 @@ PYTHON ?= python3
 comma := ,
 # The latest patch of every Airflow minor the README claims, oldest first. The last one is .venv's
 # (demo, lint, docs, e2e, soak, bench); every other one gets .venv-airflow<minor> (e.g. .venv-airflow3.1).
-AIRFLOW_VERSIONS ?= 2.11.2 3.0.6 3.1.8 3.2.2 3.3.2
+# 3.0 is not claimed (pyproject excludes it; docs/airflow-versions.md says why).
+AIRFLOW_VERSIONS ?= 2.11.2 3.1.8 3.2.2 3.3.2
 AIRFLOW_VERSION := $(lastword $(AIRFLOW_VERSIONS))
 minor_of = $(word 1,$(subst ., ,$(1))).$(word 2,$(subst ., ,$(1)))
 version_of = $(filter $(1).%,$(AIRFLOW_VERSIONS))
@@ -20,11 +21,9 @@ AIRFLOW_MINORS := $(foreach version,$(AIRFLOW_VERSIONS),$(call minor_of,$(versio
 SUITES := $(addprefix test-airflow,$(AIRFLOW_MINORS))
 STAMPS := $(foreach minor,$(AIRFLOW_MINORS),$(call stamp_of,$(minor)))
 # Pins an Airflow minor needs against dependency releases newer than itself (what Airflow's own
-# constraints file would pin; 2.11, 3.1 and 3.3 cap these themselves). 3.0.6: FastAPI 0.118+ and
-# cadwyn 6+ make the execution API answer 422 to a task's start. 3.2.2: FastAPI 0.137+ (and cadwyn
-# 9, which needs it) breaks its execution API's models, and svcs 26 unwinds the registry of a
-# failed lifespan, which breaks dag.test().
-AIRFLOW_PINS_3.0 := "fastapi<0.118" "cadwyn<6"
+# constraints file would pin; 2.11, 3.1 and 3.3 cap these themselves). 3.2.2: FastAPI 0.137+ (and
+# cadwyn 9, which needs it) breaks its execution API's models, and svcs 26 unwinds the registry of
+# a failed lifespan, which breaks dag.test().
 AIRFLOW_PINS_3.2 := "fastapi<0.137" "cadwyn<9" "svcs<26"
 VENV := .venv
 BIN := $(VENV)/bin
