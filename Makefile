@@ -3,7 +3,9 @@
 #              Airflow minor the README names (AIRFLOW_VERSIONS; two suites at a time, TEST_JOBS), then a timing summary
 # make test-airflow3.1 - the suite on one minor only (test-airflow2.11, -3.1, -3.2, -3.3)
 # make docs  - build the documentation site (docs/, mkdocs.yml) in strict mode into site/
-# make test-e2e - the end-to-end suite against a live Airflow 3.3 deployment (about 3 minutes)
+# make dist  - build the sdist and wheel into dist/ (the `build` frontend), check them (twine, scripts/check_dist.py)
+# make test-e2e - the end-to-end suite on two live Airflow 3.3 deployments installed from the wheel: SQLite +
+#                 LocalExecutor, then PostgreSQL + CeleryExecutor (Redis) + two workers + two triggerers (about 9 minutes)
 # make soak  - only the soak (1,000 jobs through injected faults; also part of make test on 3.3), prints its report
 # make bench - triggerer scale: 100 to 10,000 watches, ours against the peers (about 6 minutes; .venv-bench)
 PYTHON ?= python3
@@ -36,14 +38,25 @@ TIMINGS := .test-timings
 VENV_BENCH := .venv-bench
 STAMP_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: demo test venvs test-suites $(SUITES) test-e2e soak bench lint docs emulator clean
+# make dist's tools, and the e2e venv: Airflow with the executor and database extras the
+# production-shaped deployment needs, and the provider from dist/*.whl (never the source tree).
+VENV_DIST := .venv-dist
+STAMP_DIST := $(VENV_DIST)/.installed
+VENV_E2E := .venv-e2e
+STAMP_E2E := $(VENV_E2E)/.installed-$(AIRFLOW_VERSION)
+# celery 5.6.3 dropped celery.backends.database.retry, which apache-airflow-providers-celery 3.26.0 imports.
+E2E_AIRFLOW := "apache-airflow[celery,postgres]==$(AIRFLOW_VERSION)" apache-airflow-providers-celery==3.26.0 \
+	apache-airflow-providers-postgres==7.1.1 "celery[redis]==5.6.2"
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test venvs test-suites $(SUITES) test-e2e soak bench lint docs emulator clean dist e2e-system
 
 # One venv per Airflow version, built by uv; only .venv (the latest) carries the docs tools.
 $(STAMPS): pyproject.toml Makefile
 	test -x $(@D)/bin/python || $(PYTHON) -m venv $(@D)
 	$(@D)/bin/python -m pip install --quiet --upgrade pip uv
 	$(@D)/bin/python -m uv pip install --quiet --python $(@D)/bin/python \
-		-e ".[test$(if $(filter $(VENV),$(@D)),$(comma)docs)]" "apache-airflow==$(patsubst .installed-%,%,$(@F))" \
+		-e ".[test,openlineage$(if $(filter $(VENV),$(@D)),$(comma)docs)]" "apache-airflow==$(patsubst .installed-%,%,$(@F))" \
 		$(AIRFLOW_PINS_$(call minor_of,$(patsubst .installed-%,%,$(@F))))
 	touch $@
 
@@ -77,9 +90,37 @@ $(SUITES): test-airflow%: $$(call stamp_of,$$*)
 	line="  Airflow $(call version_of,$*): $$(( $$(date +%s) - start ))s, pytest exit $$status"; \
 	echo "$$line"; echo "$$line" >> $(TIMINGS); exit $$status
 
-# A live Airflow 3.3 (api-server, scheduler, dag-processor, triggerer) and the emulator on loopback.
-test-e2e: $(STAMP)
-	JOBS_E2E=1 $(BIN)/$(PYTEST) -m e2e tests/e2e
+$(STAMP_DIST): Makefile
+	test -x $(VENV_DIST)/bin/python || $(PYTHON) -m venv $(VENV_DIST)
+	$(VENV_DIST)/bin/python -m pip install --quiet --upgrade pip uv
+	$(VENV_DIST)/bin/python -m uv pip install --quiet --python $(VENV_DIST)/bin/python "build>=1.2" "twine>=6"
+	touch $(STAMP_DIST)
+
+dist: $(STAMP_DIST)
+	rm -rf dist build
+	$(VENV_DIST)/bin/python -m build --installer uv --outdir dist .
+	$(VENV_DIST)/bin/twine check --strict dist/*
+	$(VENV_DIST)/bin/python scripts/check_dist.py dist
+
+# PostgreSQL and Redis from Debian when missing; the suite runs its own throwaway instances of both.
+e2e-system:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null; then :; else \
+		echo "installing postgresql and redis-server (Debian)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server; fi
+
+$(STAMP_E2E): pyproject.toml Makefile
+	test -x $(VENV_E2E)/bin/python || $(PYTHON) -m venv $(VENV_E2E)
+	$(VENV_E2E)/bin/python -m pip install --quiet --upgrade pip uv
+	$(VENV_E2E)/bin/python -m uv pip install --quiet --python $(VENV_E2E)/bin/python $(E2E_AIRFLOW)
+	touch $(STAMP_E2E)
+
+# Two live Airflow 3.3 deployments on loopback, one after the other, each with the emulator (jobs-emulator from
+# the wheel): SQLite + LocalExecutor (tests/e2e), then PostgreSQL + Celery + two triggerers (tests/e2e/prod).
+test-e2e: dist e2e-system $(STAMP_E2E)
+	$(VENV_E2E)/bin/python -m uv pip install --quiet --python $(VENV_E2E)/bin/python --reinstall-package airflow-jobs-provider \
+		"$$(ls dist/*.whl)[test]" $(E2E_AIRFLOW)
+	JOBS_E2E=1 $(VENV_E2E)/bin/$(PYTEST) -m e2e tests/e2e --ignore=tests/e2e/prod
+	JOBS_E2E=1 $(VENV_E2E)/bin/$(PYTEST) -m e2e tests/e2e/prod
 
 $(STAMP_BENCH): pyproject.toml Makefile benchmarks/requirements.txt
 	test -x $(VENV_BENCH)/bin/python || $(PYTHON) -m venv $(VENV_BENCH)
@@ -99,4 +140,4 @@ emulator: $(STAMP)
 	$(BIN)/jobs-emulator --port 8080
 
 clean:
-	rm -rf $(VENV) .venv-airflow* $(VENV_BENCH) $(TIMINGS) site .venv-tinybird .venv-pyfaktory .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-airflow* $(VENV_BENCH) $(VENV_DIST) $(VENV_E2E) $(TIMINGS) dist build site .venv-tinybird .venv-pyfaktory .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,9 @@ What differs, and where it is handled:
   on ``AIRFLOW_V_3_1_PLUS``).
 - 3.0+: ``BaseEventTrigger`` (asset watchers); on 2.11 ``JobEventTrigger`` stands on ``BaseTrigger``
   so that it still imports (triggers/jobs.py, on ``AIRFLOW_V_3_0_PLUS``).
+- 3.0+: the Task SDK's exceptions (``airflow.sdk.exceptions``); a deferral that timed out resumes as
+  ``TaskDeferralTimeout`` on 3.x and as ``TaskDeferralError("Trigger/execution timeout")`` on 2.11,
+  which the sensors read alike (tasks/soft_fail.py, on ``AIRFLOW_V_3_0_PLUS``).
 
 Where a feature is an object Airflow hands us (the task state store in the context), the code
 asks for the object itself rather than the version: that stays right on back-ported builds.

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from airflow_jobs_provider.emulator.control_client import EmulatorServer
+from airflow_jobs_provider.emulator.control.client import EmulatorServer
 
 TOKEN = "bench-token-5d1e"
 DURATION_STEPS = 50

@@ -38,7 +38,7 @@ Watch = Callable[[], Awaitable[None]]
 
 def connection_env(url: str, token: str) -> dict[str, str]:
     """``AIRFLOW_CONN_*`` for every contender, pointing at the emulator at ``url``."""
-    from airflow_jobs_provider.emulator.airbyte_auth import CLIENT_ID
+    from airflow_jobs_provider.emulator.airbyte.auth import CLIENT_ID
     from airflow_jobs_provider.emulator.connections import connection_env as jobs_connections
 
     airbyte = {"conn_type": "airbyte", "host": f"{url}/v1", "login": CLIENT_ID, "password": token}

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from airflow_jobs_provider.emulator import faktory
+from airflow_jobs_provider.emulator.faktory import server as faktory
 from airflow_jobs_provider.emulator.server import DEFAULT_TOKEN, build_app, http_url, start_app
 
 TOKEN_ENV = "JOBS_EMULATOR_TOKEN"
@@ -23,7 +23,8 @@ def _port(text: str) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="jobs-emulator", description="Serve emulated jobs APIs (Tinybird, Acme) with scripted jobs."
+        prog="jobs-emulator",
+        description="Serve emulated jobs APIs (Tinybird, Keboola, Airbyte, Faktory, acme) with scripted jobs.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one (default: %(default)s)")

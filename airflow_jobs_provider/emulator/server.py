@@ -17,12 +17,20 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator import acme, airbyte, control, faktory, faults_control, keboola, tinybird
-from airflow_jobs_provider.emulator.access_log import AccessLog, access_log_middleware
-from airflow_jobs_provider.emulator.control_client import EmulatorServer
-from airflow_jobs_provider.emulator.errors import json_errors
-from airflow_jobs_provider.emulator.faults import FAULTS_KEY, FaultInjector
-from airflow_jobs_provider.emulator.store import JobStore
+from airflow_jobs_provider.emulator.acme import routes as acme
+from airflow_jobs_provider.emulator.airbyte import routes as airbyte
+from airflow_jobs_provider.emulator.control import airbyte as airbyte_control
+from airflow_jobs_provider.emulator.control import endpoint as control
+from airflow_jobs_provider.emulator.control import faktory as faktory_control
+from airflow_jobs_provider.emulator.control import faults as faults_control
+from airflow_jobs_provider.emulator.control.client import EmulatorServer
+from airflow_jobs_provider.emulator.core.access_log import AccessLog, access_log_middleware
+from airflow_jobs_provider.emulator.core.errors import json_errors
+from airflow_jobs_provider.emulator.core.faults import FAULTS_KEY, FaultInjector
+from airflow_jobs_provider.emulator.core.store import JobStore
+from airflow_jobs_provider.emulator.faktory import server as faktory
+from airflow_jobs_provider.emulator.keboola import routes as keboola
+from airflow_jobs_provider.emulator.tinybird import routes as tinybird
 
 DEFAULT_TOKEN = "emulator-token"
 SHUTDOWN_TIMEOUT = 1.0
@@ -40,7 +48,8 @@ API_REGISTRARS: tuple[ApiRegistrar, ...] = (
 
 
 def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
-    """The emulator app: every API's routes, the control endpoint, one shared store and log."""
+    """The emulator app: every API's routes, the control endpoint (with its fault, Faktory and
+    Airbyte settings), one shared store and access log."""
     if not token:
         raise ValueError("the emulator needs a non-empty token")
     store, log, faults = JobStore(), AccessLog(), FaultInjector()
@@ -50,8 +59,12 @@ def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
     app[FAULTS_KEY] = faults
     for register in API_REGISTRARS:
         register(app, store, token)
-    control.register(app, store, log)
+    listener = app[faktory.FAKTORY_KEY]
+    # /_emulator/reset also clears the fault rules and the Faktory settings; Airbyte's token lifetime outlives it.
+    control.register(app, store, log, also_reset=(listener.reset, faults.clear))
     faults_control.register(app, faults, store.apis)
+    faktory_control.register(app, listener)
+    airbyte_control.register(app, app[airbyte.TOKENS_KEY], store.now)
     return app
 
 
@@ -138,7 +151,7 @@ def run_emulator(
 ) -> Iterator[EmulatorServer]:
     """Run an emulator in a background thread for the ``with`` block.
 
-    :param token: the token (Tinybird) / API key (Acme) the APIs accept.
+    :param token: the one secret every API accepts (token, API key, client secret, Faktory password).
     :param host: interface to listen on; keep the loopback default unless you mean it.
     :param port: port to listen on; 0 picks a free one (read it from ``.url``).
     :param faktory_port: port of the Faktory protocol listener; 0 picks a free one (``.faktory_url``).

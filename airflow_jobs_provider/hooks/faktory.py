@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import select
 import socket
 import ssl
@@ -22,7 +21,6 @@ from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
 from airflow_jobs_provider.hooks import retry
 from airflow_jobs_provider.hooks.retry import RetryPolicy, TransientError
 
-log = logging.getLogger(__name__)
 READ_SIZE = 65536
 END = Command("END")
 

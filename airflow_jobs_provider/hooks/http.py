@@ -8,7 +8,6 @@ read at most MAX_BODY_BYTES of an answer: a jobs API never sends that much, and 
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 from typing import Any, TypeVar
 
@@ -22,7 +21,6 @@ from airflow_jobs_provider.hooks import retry
 from airflow_jobs_provider.hooks.retry import RetryPolicy, TransientError, transient_status
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 10 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
 

@@ -7,7 +7,7 @@ import json
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer
-from airflow_jobs_provider.emulator.access_log import redacted_path
+from airflow_jobs_provider.emulator.core.access_log import redacted_path
 from tests.support.emulator_http import Tinybird
 
 

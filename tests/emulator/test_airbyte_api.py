@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorServer
-from airflow_jobs_provider.emulator.airbyte_auth import BASIC_USER, CLIENT_ID, DEFAULT_LIFETIME
-from airflow_jobs_provider.emulator.airbyte_json import iso_duration
+from airflow_jobs_provider.emulator.airbyte.auth import BASIC_USER, CLIENT_ID, DEFAULT_LIFETIME
+from airflow_jobs_provider.emulator.airbyte.shapes import iso_duration
 from tests.support.polling import poll_until
 
 CONNECTION = "e735894a-e773-4938-969f-45f53957b75b"

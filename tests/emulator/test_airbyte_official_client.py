@@ -16,7 +16,7 @@ import pytest
 from airbyte_api import AirbyteAPI, api, errors, models
 
 from airflow_jobs_provider.emulator import EmulatorServer, run_emulator
-from airflow_jobs_provider.emulator.airbyte_auth import BASIC_USER, CLIENT_ID
+from airflow_jobs_provider.emulator.airbyte.auth import BASIC_USER, CLIENT_ID
 from tests.support.polling import poll_until
 
 CONNECTION = "e735894a-e773-4938-969f-45f53957b75b"

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from airflow_jobs_provider.emulator import EmulatorControlError, EmulatorServer
-from airflow_jobs_provider.emulator.faults import FaultRule, draw
+from airflow_jobs_provider.emulator.core.faults import FaultRule, draw
 from tests.support.emulator_http import Tinybird
 from tests.support.polling import poll_until
 from tests.support.raw_faktory import connect, job

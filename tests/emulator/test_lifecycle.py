@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_jobs_provider.emulator.lifecycle import (
+from airflow_jobs_provider.emulator.core.lifecycle import (
     CANCEL_DELAY,
     Facts,
     Phase,
@@ -12,7 +12,7 @@ from airflow_jobs_provider.emulator.lifecycle import (
     as_created,
     observe,
 )
-from airflow_jobs_provider.emulator.script import Script
+from airflow_jobs_provider.emulator.core.script import Script
 
 NAMES = StateNames("waiting", "working", "cancelling", "done", "error", "cancelled")
 T0 = 1_000.0

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.emulator.script import Script, ScriptError, parse_script
+from airflow_jobs_provider.emulator.core.script import Script, ScriptError, parse_script
 
 BASE = Script(outcome="succeeded", duration=2.0, queue_seconds=0.5, progress=(50.0,), error="base")
 

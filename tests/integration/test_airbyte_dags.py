@@ -26,7 +26,8 @@ def test_example_dag_triggers_a_sync_then_the_sensor_watches_it(live):
     job = only_job(live)
     assert result.task_states == {"trigger_sync": "success", "wait_for_sync": "success"}
     assert result.xcom("trigger_sync") == job["id"]
-    assert result.xcom("trigger_sync", "job_url").endswith(f"/v1/jobs/{job['id']}")
+    assert result.xcom("trigger_sync", "job_url").endswith(f"/connections/{CONNECTION}/timeline")
+    assert result.xcom("trigger_sync", "job_api_url").endswith(f"/v1/jobs/{job['id']}")
     final = result.xcom("wait_for_sync")
     assert (final["job_id"], final["status"], final["raw_status"]) == (job["id"], "SUCCEEDED", "succeeded")
     assert final["payload"]["rowsSynced"] > 0

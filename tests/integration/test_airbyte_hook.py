@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from airflow_jobs_provider.apis.job import Job, JobStatus
-from airflow_jobs_provider.emulator.airbyte_auth import BASIC_USER, DEFAULT_LIFETIME
+from airflow_jobs_provider.emulator.airbyte.auth import BASIC_USER, DEFAULT_LIFETIME
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsAuthError
 from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger

@@ -118,7 +118,8 @@ def test_an_unknown_state_waits_while_unfinished_and_fails_when_final(live):
     live.script("keboola", queue_seconds=30)
     live.script("keboola", outcome="mystery", queue_seconds=0, duration=0)
     hook = JobsHook(CONN_ID)
-    waiting_id, final_id = hook.start_job(SPEC).job_id, hook.start_job(SPEC).job_id
+    other_config = {**SPEC, "config": "554424644"}  # the same one would wait behind the first (its lock)
+    waiting_id, final_id = hook.start_job(SPEC).job_id, hook.start_job(other_config).job_id
     live.force_state("keboola", waiting_id, "suspended")
 
     unfinished = hook.get_job(waiting_id)
@@ -169,7 +170,8 @@ def test_example_dag_runs_a_job_and_waits_for_it(live):
     assert result.task_states == {"run_extractor": "success", "wait_for_extractor": "success"}
     # str(): dagrun.py's read-back JSON-decodes twice, so "900000001" comes back as a number; tasks get the string
     assert str(result.xcom("run_extractor", "job_id")) == job["id"]
-    assert result.xcom("run_extractor", "job_url") == f"{live.url}/jobs/{job['id']}"
+    assert result.xcom("run_extractor", "job_url") == f"{live.url}/admin/projects/7150/queue/{job['id']}"
+    assert result.xcom("run_extractor", "job_api_url") == f"{live.url}/jobs/{job['id']}"
     assert result.xcom("wait_for_extractor")["payload"]["runId"] == f"777.{job['id']}"
 
 

@@ -63,17 +63,17 @@ def test_job_link_reads_the_job_url_xcom_from_the_serialized_dag(airflow_db, liv
 
     from tests.support.dagrun import load_dag
 
-    live.set_defaults("tinybird", duration=0.2, queue_seconds=0.1)
-    dag = load_dag("example_tinybird_copy")
-    result = run_dag("example_tinybird_copy")
+    live.set_defaults("acme", duration=0.2, queue_seconds=0.1)
+    dag = load_dag("example_rest_api")
+    result = run_dag("example_rest_api")
     webserver_dag = SerializedDAG.from_dict(SerializedDAG.to_dict(dag))
-    task = webserver_dag.get_task("start_copy")
-    (dag_run,) = DagRun.find(dag_id="example_tinybird_copy", run_id=result.run_id)
-    ti = dag_run.get_task_instance("start_copy")
+    task = webserver_dag.get_task("run_report")
+    (dag_run,) = DagRun.find(dag_id="example_rest_api", run_id=result.run_id)
+    ti = dag_run.get_task_instance("run_report")
 
     assert task.extra_links == ["Job"]
-    assert task.get_extra_links(ti, "Job") == result.xcom("start_copy", "job_url")
-    assert "/jobs/" in result.xcom("start_copy", "job_url")
+    assert task.get_extra_links(ti, "Job") == result.xcom("run_report", "job_url")
+    assert "/acme/ui/runs/" in result.xcom("run_report", "job_url")  # the job's page, not its API resource
 
 
 @needs_connection_form_loader

@@ -13,7 +13,8 @@ from typing import Any
 from airflow_jobs_provider.hooks.retry import RetryEvent
 from tests.soak.plan import SoakApi
 
-TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.retry",)  # the one retry loop every transport shares
+TRANSPORT_LOGGERS = ("airflow_jobs_provider.hooks.retry",)
+"""Every transport's retries are logged by the one retry loop (hooks/retry.py)."""
 QUIET_LOGGERS = ("airflow_jobs_provider", "airflow.task", "airflow_jobs_provider.triggers")
 
 

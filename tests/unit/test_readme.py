@@ -75,3 +75,19 @@ def test_readme_links_point_at_files_that_exist():
     assert links, "the README links to the docs"
     for target in links:
         assert (ROOT / target).exists(), f"README links to {target}, which does not exist"
+
+
+SOURCE_NAME = re.compile(r"`([A-Za-z0-9_./-]+\.(?:py|yaml|yml|toml|json|txt))`")
+
+
+def test_the_docs_name_only_files_that_exist():
+    """A module that moved leaves no stale name behind: every file a page names in backticks exists."""
+    tracked = [path.relative_to(ROOT).as_posix() for path in ROOT.rglob("*") if ".venv" not in path.parts]
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    named = {(page.name, name) for page in pages for name in SOURCE_NAME.findall(page.read_text())}
+    assert len(named) > 20, "the check reads the pages"
+    stale = sorted(
+        (page, name) for page, name in named
+        if not any(path == name or path.endswith("/" + name.lstrip("./")) for path in tracked)
+    )
+    assert not stale, f"pages name files that do not exist (moved or renamed?): {stale}"

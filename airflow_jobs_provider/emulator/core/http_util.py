@@ -1,0 +1,33 @@
+"""Small request helpers shared by the API modules."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+
+def base_url(request: web.Request) -> str:
+    """``scheme://host[:port]`` as the client addressed us, for URLs that point back here."""
+    return f"{request.scheme}://{request.host}"
+
+
+async def json_object(request: web.Request) -> dict[str, Any] | None:
+    """The body as a JSON object; None when it is empty, not JSON, or JSON but not an object.
+
+    Each API words its own error for a bad body, so the caller raises it.
+    """
+    text = await request.text()
+    try:
+        body = json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def iso_z(epoch: float) -> str:
+    """``2024-07-22T11:47:58.207Z``: ISO 8601 in UTC with a ``Z``."""
+    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,1 @@
+"""The emulated Keboola Queue API: ``routes`` (handlers), ``shapes`` (the job object), ``search``."""
