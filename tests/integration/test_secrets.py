@@ -51,6 +51,18 @@ def example_dag_ids() -> list[str]:
     return sorted(set(ids))
 
 
+def prepare_example(live: Any, dag_id: str) -> dict[str, Any] | None:
+    """What an example DAG needs before it runs (as scripts/demo.py does): its conf, or the jobs it waits for."""
+    if dag_id == "example_job_from_conf":
+        return {"job_id": start_tinybird_job(live, "succeeded")}
+    if dag_id == "example_cross_team_dependency":  # the other team's jobs, still running when the DAG starts
+        for api in ("tinybird", "keboola"):
+            live.set_defaults(api, queue_seconds=0.05, duration=2.0)
+        JobsHook("jobs_default").start_job({"kind": "copy", "pipe": "sales_rollup"})
+        JobsHook("jobs_keboola").start_job({"component": "keboola.ex-db-snowflake", "config": "554424643"})
+    return None
+
+
 def quick_defaults(live: Any) -> None:
     for api in ("tinybird", "acme", "keboola", "airbyte", "faktory"):
         live.set_defaults(api, **QUICK)
@@ -148,8 +160,7 @@ def test_no_secret_reaches_logs_xcom_trigger_kwargs_errors_or_the_api_log(live, 
     for dag_id in example_dag_ids():
         live.reset()
         quick_defaults(live)
-        conf = {"job_id": start_tinybird_job(live, "succeeded")} if dag_id == "example_job_from_conf" else None
-        results.append((dag_id, run_dag(dag_id, conf)))
+        results.append((dag_id, run_dag(dag_id, prepare_example(live, dag_id))))
     failed = []
     for dag_id, prepare in failing_runs(live, monkeypatch):
         live.reset()
