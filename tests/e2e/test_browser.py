@@ -1,0 +1,168 @@
+"""The UI as a user sees it, in a headless chromium: sign in, trigger the Tinybird example DAG,
+open its tasks (the "Job" button, the task logs) and the connection form.
+
+Every page is screenshotted (``tests/e2e/browser.py``), and each screenshot's page is scanned
+for the emulator token and the user's password. The screenshots land in the test's temp folder,
+or in ``$JOBS_E2E_SCREENSHOTS`` when set; docs/assets/browser-task-log.png is one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import pytest
+
+from airflow_jobs_provider.get_provider_info import CONN_FIELDS
+from tests.e2e.airflow_api import q
+from tests.e2e.browser import Screens, chromium, sign_in
+from tests.e2e.deployment import TOKEN, USER, Deployment
+from tests.support.polling import poll_until
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+pytestmark = pytest.mark.e2e
+
+DAG_ID = "example_tinybird_copy"  # the one `make demo` runs first
+START, WAIT = "start_copy", "wait_for_copy"
+JOB = {"duration": 12.0, "queue_seconds": 0.5, "progress": [25, 50, 75]}
+"""Long enough for the sensor (poking every second) to see the job running, in steps."""
+
+
+def expected_log(job_id: str) -> dict[str, list[str]]:
+    """Per task, the lines its log must show, in this order (regular expressions).
+
+    The one place to extend when the task log tells more of the job (its own events, a summary).
+    """
+    job = re.escape(job_id)
+    return {
+        START: [rf"Started job {job}"],
+        WAIT: [rf"job {job}: RUNNING \d+%", rf"job {job}: SUCCEEDED"],
+    }
+
+
+@pytest.fixture(scope="module")
+def screens(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Screens:
+    folder = Path(os.environ.get("JOBS_E2E_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    print(f"\nbrowser screenshots: {folder}")
+    return Screens(folder, secrets=(TOKEN, deployment.password))
+
+
+@pytest.fixture(scope="module")
+def ui(deployment: Deployment, screens: Screens) -> Iterator[tuple[BrowserContext, Page]]:
+    """A signed-in browser tab, through the login form."""
+    with chromium() as context:
+        page = context.new_page()
+        page.goto(deployment.url)
+        page.wait_for_url(re.compile(r"/auth/login"))
+        screens.shoot(page, "01-sign-in")
+        sign_in(page, deployment.url, USER, deployment.password)
+        yield context, page
+
+
+@pytest.fixture(scope="module")
+def run_id(deployment: Deployment, ui: tuple[BrowserContext, Page], screens: Screens) -> str:
+    """Trigger the DAG from its page, as a user does; returns the run id once the run succeeded."""
+    _, page = ui
+    emulator = deployment.emulator
+    assert emulator is not None
+    emulator.reset()
+    emulator.script("tinybird", **JOB, times=1)
+    poll_until(lambda: deployment.api.dag_is_loaded(DAG_ID), timeout=120, interval=1, what=f"{DAG_ID} to be parsed")
+    page.goto(f"{deployment.url}/dags/{DAG_ID}")
+    page.get_by_role("button", name="Trigger Dag").click()
+    dialog = page.get_by_role("dialog")
+    assert dialog.get_by_role("checkbox", name=f"Unpause {DAG_ID} on trigger").is_checked()
+    dialog.get_by_role("button", name="Trigger", exact=True).click()
+    page.wait_for_url(re.compile(rf"/dags/{DAG_ID}/runs/[^/?#]+$"))  # the UI opens the new run
+    run = unquote(page.url.rsplit("/", 1)[1])
+    assert deployment.api.wait_for_run(DAG_ID, run) == "success", deployment.api.task_states(DAG_ID, run)
+    page.reload()
+    page.get_by_text("Success").first.wait_for()
+    screens.shoot(page, "02-run")
+    return run
+
+
+def task_page(deployment: Deployment, run_id: str, task_id: str) -> str:
+    return f"{deployment.url}/dags/{DAG_ID}/runs/{q(run_id)}/tasks/{task_id}"
+
+
+def test_the_job_button_opens_the_job_url(deployment, ui, run_id, screens):
+    context, page = ui
+    job_url = deployment.api.xcom(DAG_ID, run_id, START, "job_url")
+    job_id = deployment.api.xcom(DAG_ID, run_id, START, "job_id")
+    assert deployment.emulator is not None
+    assert job_url.startswith(deployment.emulator.url)
+    page.goto(task_page(deployment, run_id, START))
+    page.get_by_role("link", name="Details", exact=True).click()
+    button = page.get_by_role("link", name="Job", exact=True)
+    assert button.get_attribute("href") == job_url
+    screens.shoot(page, "03-job-button")
+
+    answers_for_job_url = context.expect_event("response", lambda answer: answer.url == job_url)
+    with answers_for_job_url as answered, context.expect_page() as opened:
+        button.click()
+    job_page, answer = opened.value, answered.value
+    job_page.wait_for_load_state()
+    assert job_page.url == job_url
+    assert answer.status < 500, f"{job_url} -> {answer.status}"  # today the API resource: 401 without a token
+    if "text/html" in answer.headers.get("content-type", ""):  # the emulator's page for the job
+        assert job_id in job_page.inner_text("body")
+    screens.shoot(job_page, "04-job-page")
+    job_page.close()
+
+
+@pytest.mark.parametrize("task_id", [START, WAIT])
+def test_the_task_log_shows_the_job(deployment, ui, run_id, screens, task_id):
+    _, page = ui
+    job_id = deployment.api.xcom(DAG_ID, run_id, START, "job_id")
+    patterns = expected_log(job_id)[task_id]
+    page.goto(task_page(deployment, run_id, task_id))  # the Logs tab is the task's first
+    text = poll_until(
+        lambda: page.inner_text("body"),
+        lambda shown: _in_order(patterns, shown),
+        timeout=30,
+        interval=0.5,
+        what=f"the {task_id} log to show {patterns}",
+        describe=lambda shown: shown[-2000:],
+    )
+    assert _in_order(patterns, text)
+    name = "05-log-sensor" if task_id == WAIT else "05-log-operator"
+    screens.shoot(page, name, clip={"x": 0, "y": 0, "width": 1400, "height": 500})  # the log, not the blank below
+
+
+def test_the_connection_form_offers_the_jobs_api_type(deployment, ui, screens):
+    _, page = ui
+    page.goto(f"{deployment.url}/connections")
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Connection ID").fill("my_jobs")
+    dialog.get_by_role("combobox", name="Connection Type").fill("Jobs API")
+    page.get_by_role("option", name="Jobs API", exact=True).click()
+    for relabelled in ("Base URL", "Login / client id", "API token / secret"):
+        dialog.get_by_text(relabelled, exact=True).wait_for()
+    assert dialog.get_by_text("Schema", exact=True).count() == 0  # hidden for this type
+
+    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+    api = dialog.get_by_role("combobox", name="API")
+    api.click()
+    choices = page.get_by_role("option").all_inner_texts()
+    assert choices == CONN_FIELDS["api"]["schema"]["enum"]
+    assert dialog.locator("input[name=element_api]").input_value() == CONN_FIELDS["api"]["schema"]["default"]
+    screens.shoot(page, "06-connection-form")
+    page.keyboard.press("Escape")
+
+
+def _in_order(patterns: list[str], text: str) -> bool:
+    position = 0
+    for pattern in patterns:
+        found: Any = re.compile(pattern).search(text, position)
+        if found is None:
+            return False
+        position = found.end()
+    return True
