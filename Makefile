@@ -1,7 +1,8 @@
 # make demo  - run the example DAGs against the embedded emulator (bootstraps .venv)
 # make test  - lint, type-check, build the docs, then run the whole test suite on Airflow 3.3 (.venv) and 2.11 (.venv-airflow2)
 # make docs  - build the documentation site (docs/, mkdocs.yml) in strict mode into site/
-# make test-e2e - the end-to-end suite against a live Airflow 3.3 deployment (about 3 minutes)
+# make test-e2e - the end-to-end suite against a live Airflow 3.3 deployment, a browser test included (about 5 minutes)
+# make airflow - a local Airflow 3.3 with the example DAGs and the emulator; prints the URL and login, Ctrl-C stops it
 # make soak  - only the soak (1,000 jobs through injected faults; also part of make test), prints its report
 # make bench - triggerer scale: 100 to 10,000 watches, ours against the peers (about 6 minutes; .venv-bench)
 PYTHON ?= python3
@@ -19,7 +20,7 @@ PYTEST := pytest -q -p no:cacheprovider
 VENV_BENCH := .venv-bench
 STAMP_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: demo test test-airflow3 test-airflow2 test-e2e soak bench lint docs emulator clean
+.PHONY: demo test test-airflow3 test-airflow2 test-e2e soak bench lint docs emulator clean airflow browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,7 +54,7 @@ test-airflow2: $(STAMP2)
 	$(BIN2)/$(PYTEST) tests
 
 # A live Airflow 3.3 (api-server, scheduler, dag-processor, triggerer) and the emulator on loopback.
-test-e2e: $(STAMP)
+test-e2e: $(STAMP) browser
 	JOBS_E2E=1 $(BIN)/$(PYTEST) -m e2e tests/e2e
 
 $(STAMP_BENCH): pyproject.toml Makefile benchmarks/requirements.txt
@@ -69,6 +70,16 @@ bench: $(STAMP_BENCH)
 
 soak: $(STAMP)
 	$(BIN)/$(PYTEST) -m soak tests/soak
+
+# The same deployment as test-e2e, with the example DAGs only, until Ctrl-C (scripts/local_airflow.py).
+airflow: $(STAMP)
+	$(BIN)/python scripts/local_airflow.py
+
+# The browser test drives Debian's chromium (Playwright's own browser download needs the internet).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser: $(STAMP)
+	test -x /usr/bin/chromium || $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
+	$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e ".[browser]"
 
 emulator: $(STAMP)
 	$(BIN)/jobs-emulator --port 8080

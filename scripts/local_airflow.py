@@ -59,6 +59,8 @@ def main() -> int:
         code = 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        for component in live.components.values():
+            component.terminate()  # all at once; stop() then waits for each, and kills what is left
         killed = live.stop()
         left = live.live_processes()
         if killed:

@@ -69,6 +69,12 @@ class Component:
             psutil.wait_procs(family, timeout=STOP_GRACE)
         self.process.wait(STOP_GRACE)
 
+    def terminate(self) -> None:
+        """SIGTERM the group without waiting: several components then stop in parallel (``stop`` waits)."""
+        if self.process is not None and self.process.poll() is None:
+            with _gone():
+                os.killpg(self.process.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         """SIGTERM the group, then SIGKILL it if it has not exited within STOP_GRACE."""
         if self.process is None or self.process.poll() is not None:
