@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 CHROMIUM = os.environ.get("JOBS_E2E_CHROMIUM", "/usr/bin/chromium")
 VIEWPORT = {"width": 1400, "height": 900}
-UI_TIMEOUT_MS = 30_000
+UI_TIMEOUT_MS = 60_000
 """Bound for one UI step (a page load, a click's effect); they take 0.5-5 s on 2 busy cores."""
 
 
@@ -57,6 +57,20 @@ class Screens:
         self.secrets = tuple(secret for secret in secrets if secret)
         self.taken: list[Path] = []
         folder.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def on_failure(self, page: Page, name: str) -> Iterator[None]:
+        """Screenshot ``page`` as ``<name>-failed.png`` when the block fails, then let the failure through."""
+        try:
+            yield
+        except Exception:
+            self.shoot_failure(page, name)
+            raise
+
+    def shoot_failure(self, page: Page, name: str) -> None:
+        """``<name>-failed.png``, if the page can still be shot: the failure at hand matters more."""
+        with suppress(Exception):
+            self.shoot(page, f"{name}-failed")
 
     def shoot(self, page: Page, name: str, **options: Any) -> Path:
         """Save ``<name>.png`` and fail if a secret is in the page's visible text or its markup."""

@@ -33,6 +33,8 @@ DAG_ID = "example_tinybird_copy"  # the one `make demo` runs first
 START, WAIT = "start_copy", "wait_for_copy"
 JOB = {"duration": 12.0, "queue_seconds": 0.5, "progress": [25, 50, 75]}
 """Long enough for the sensor (poking every second) to see the job running, in steps."""
+RUN_TIMEOUT = 180.0
+"""A run takes about 20 s; the bound is for 2 cores shared with other work."""
 #: The DAGs whose "Job" button is checked: dag id -> (API, the task that starts the job, its job script).
 #: Keboola is here because its button opens a page of the vendor's UI (once the links work is in).
 BUTTONS = {
@@ -72,6 +74,17 @@ def ui(deployment: Deployment, screens: Screens) -> Iterator[tuple[BrowserContex
         yield context, page
 
 
+@pytest.fixture(autouse=True)
+def shot_on_failure(
+    request: pytest.FixtureRequest, ui: tuple[BrowserContext, Page], screens: Screens
+) -> Iterator[None]:
+    """A failed test leaves a screenshot of where the browser was (its call is reported before teardown)."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        screens.shoot_failure(ui[1], re.sub(r"\W+", "-", request.node.name))
+
+
 @pytest.fixture(scope="module")
 def runs(deployment: Deployment, ui: tuple[BrowserContext, Page], screens: Screens) -> dict[str, str]:
     """Trigger each DAG of BUTTONS from its page, as a user does; returns the run ids once they succeeded."""
@@ -80,21 +93,23 @@ def runs(deployment: Deployment, ui: tuple[BrowserContext, Page], screens: Scree
     assert emulator is not None
     emulator.reset()
     run_ids = {}
-    for dag_id, (api, _, script) in BUTTONS.items():
-        emulator.script(api, **script, times=1)
-        loaded = partial(deployment.api.dag_is_loaded, dag_id)
-        poll_until(loaded, timeout=120, interval=1, what=f"{dag_id} to be parsed")
-        page.goto(f"{deployment.url}/dags/{dag_id}")
-        page.get_by_role("button", name="Trigger Dag").click()
-        dialog = page.get_by_role("dialog")
-        assert dialog.get_by_role("checkbox", name=f"Unpause {dag_id} on trigger").is_checked()
-        dialog.get_by_role("button", name="Trigger", exact=True).click()
-        page.wait_for_url(re.compile(rf"/dags/{dag_id}/runs/[^/?#]+$"))  # the UI opens the new run
-        run_ids[dag_id] = unquote(page.url.rsplit("/", 1)[1])
-    for dag_id, run_id in run_ids.items():
-        assert deployment.api.wait_for_run(dag_id, run_id) == "success", deployment.api.task_states(dag_id, run_id)
-    page.goto(f"{deployment.url}/dags/{DAG_ID}/runs/{q(run_ids[DAG_ID])}")
-    page.get_by_text("Success").first.wait_for()
+    with screens.on_failure(page, "02-run"):
+        for dag_id, (api, _, script) in BUTTONS.items():
+            emulator.script(api, **script, times=1)
+            loaded = partial(deployment.api.dag_is_loaded, dag_id)
+            poll_until(loaded, timeout=120, interval=1, what=f"{dag_id} to be parsed")
+            page.goto(f"{deployment.url}/dags/{dag_id}")
+            page.get_by_role("button", name="Trigger Dag").click()
+            dialog = page.get_by_role("dialog")
+            assert dialog.get_by_role("checkbox", name=f"Unpause {dag_id} on trigger").is_checked()
+            dialog.get_by_role("button", name="Trigger", exact=True).click()
+            page.wait_for_url(re.compile(rf"/dags/{dag_id}/runs/[^/?#]+$"))  # the UI opens the new run
+            run_ids[dag_id] = unquote(page.url.rsplit("/", 1)[1])
+        for dag_id, run_id in run_ids.items():
+            state = deployment.api.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)
+            assert state == "success", deployment.api.task_states(dag_id, run_id)
+        page.goto(f"{deployment.url}/dags/{DAG_ID}/runs/{q(run_ids[DAG_ID])}")
+        page.get_by_text("Success").first.wait_for()
     screens.shoot(page, "02-run")
     return run_ids
 
