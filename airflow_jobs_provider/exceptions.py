@@ -50,6 +50,13 @@ class JobStartUncertainError(JobsUnavailableError, AirflowFailException):
     """
 
 
+class JobAlreadyRunningError(JobsError):
+    """``TriggerJobOperator(if_running="fail")`` found a job of the same target running.
+
+    A plain AirflowException: the task's retries apply, and a later try may find the job ended.
+    """
+
+
 class JobOutcomeError(AirflowFailException):
     """Base for a job that ended in a state the task does not accept."""
 

@@ -32,8 +32,10 @@ DAGS = [
     "example_deferrable_monitor",
     "example_rest_api",
     "example_keboola",
+    "example_if_running",
     "example_airbyte",
     "example_faktory",
+    "example_cross_team_dependency",
 ]
 APIS = ("tinybird", "acme", "keboola", "airbyte", "faktory")
 
@@ -51,6 +53,9 @@ def main() -> int:
             conf = None
             if dag_id == "example_job_from_conf":
                 conf = {"job_id": JobsHook("jobs_default").start_job({"kind": "sink", "pipe": "export"}).job_id}
+            if dag_id == "example_cross_team_dependency":  # the other team's jobs of the day, running
+                JobsHook("jobs_default").start_job({"kind": "copy", "pipe": "sales_rollup"})
+                JobsHook("jobs_keboola").start_job({"component": "keboola.ex-db-snowflake", "config": "554424643"})
             began = time.monotonic()
             result = run_dag(dag_id, conf)
             rows.append((dag_id, result.state, ", ".join(f"{t}={s}" for t, s in result.task_states.items()),

@@ -30,7 +30,7 @@ os.environ.update(
     }
 )
 
-pytest_plugins = ["tests.support.blocking_io"]  # the no_blocking_io fixture
+pytest_plugins = ["tests.support.blocking_io", "tests.support.lineage_run"]  # no_blocking_io, lineage_runs
 
 TOKEN = "test-token-8c1d"  # a recognisable secret: tests check it never leaks
 

@@ -8,14 +8,17 @@ stands on ``JobsApi`` with Commands and Replies of its own protocol (apis/faktor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
 from airflow_jobs_provider.apis.exchange import Conversation, Exchange, ReplyT, Request, Response, SendT, header
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import JobLineage
+from airflow_jobs_provider.apis.links import JobLinks
+from airflow_jobs_provider.apis.paging import DEFAULT_MAX_PAGES, ListWindow, PageReader, page_budget, read_pages
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.states import StateMap
-from airflow_jobs_provider.apis.values import error_text
+from airflow_jobs_provider.apis.values import epoch, error_text
 from airflow_jobs_provider.exceptions import (
     JobNotFoundError,
     JobOutcomeError,
@@ -30,6 +33,12 @@ CANCEL_REFUSED = frozenset({400, 409})
 """How APIs refuse a cancel (Tinybird 400, Airbyte and others 409): read the job back before believing it."""
 BatchResult: TypeAlias = Job | JobsError | JobOutcomeError
 """One job's part of a batch answer: the job, or the error reading it (e.g. an unknown state)."""
+
+
+def answer(value: T) -> Generator[Any, Any, T]:
+    """A conversation that needs no message: its value at once."""
+    return value
+    yield  # a generator, so that callers drive it like any other conversation
 
 
 class SharedState(Protocol):
@@ -48,6 +57,10 @@ class JobsApi(Generic[SendT, ReplyT]):
     can_list: ClassVar[bool] = True
     """The API lists jobs (event watchers, ``JobsHook.list_jobs``); ``cannot_list`` says why not."""
     cannot_list: ClassVar[str] = ""
+    can_cancel: ClassVar[bool] = True
+    """The API can stop a job (Faktory cannot)."""
+    windowed: bool = False
+    """True when ``list_window`` reads a time window over several pages (else it reads the one list)."""
     supports_batch_get: ClassVar[bool] = False
     """True when one request can read many jobs by id (``get_jobs``): the triggers of one process then
     share their polls (triggers/batch_poller.py)."""
@@ -71,6 +84,26 @@ class JobsApi(Generic[SendT, ReplyT]):
         """The API's own list; an API that has none (``can_list`` False) says so and how to do without."""
         raise JobsConfigError(self.cannot_list or f"the {self.name} API cannot list jobs")
 
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Conversation[SendT, ReplyT, ListWindow]:
+        """The jobs whose order time (``order_time``) is within ``[since, until]``, newest first, over as
+        many pages as that takes and at most ``max_pages`` (apis/paging.py). ``now`` is the caller's clock.
+
+        An API that does not page answers its one list, which counts as the whole window.
+        """
+        raise JobsConfigError(self.cannot_list or f"the {self.name} API cannot list jobs")
+
+    def order_time(self, job: Job) -> float | None:
+        """When the job last moved in the order its list is sorted by (epoch seconds); None if unknown."""
+        return None
+
     def get_jobs(self, job_ids: Sequence[str]) -> Conversation[SendT, ReplyT, dict[str, BatchResult]]:
         """Read several jobs at once (``supports_batch_get`` APIs only).
 
@@ -89,6 +122,48 @@ class JobsApi(Generic[SendT, ReplyT]):
     def share(self, shared: SharedState) -> None:
         """Take state that adapters of the same credentials share on one event loop (Airbyte's tokens)."""
 
+    # -- finding the job a start created, or one already running (apis/starting.py drives these)
+    cannot_find: ClassVar[str] = ""
+    """Why this API cannot look for the job of a start (empty when it can)."""
+
+    def pin_start(self, spec: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """The spec with everything the client chooses fixed, so a lookup and a resend mean the same job
+        (Faktory: the jid). Most APIs choose nothing: the spec as it is."""
+        return dict(spec)
+
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        """Why the job of this start cannot be looked for (None when it can)."""
+        return self.cannot_find or None
+
+    def find_started(self, spec: Mapping[str, Any], since: float) -> Conversation[SendT, ReplyT, list[Job]]:
+        """The jobs this start may have created: same target, created at ``since`` or later (epoch seconds,
+        already widened by the tolerated clock skew). Every candidate is checked against the spec here, not
+        only by the API's filters: an answer is untrusted."""
+        raise JobsConfigError(self.lookup_problem(spec) or f"the {self.name} API cannot look for started jobs")
+
+    def find_running(self, spec: Mapping[str, Any]) -> Conversation[SendT, ReplyT, list[Job]]:
+        """The jobs of the same target (pipe, configuration, connection) that have not ended, newest first."""
+        raise JobsConfigError(self.lookup_problem(spec) or f"the {self.name} API cannot look for running jobs")
+
+    def joinable(self, spec: Mapping[str, Any], job: Job) -> bool:
+        """Whether watching ``job`` can stand for starting ``spec`` (not a job being cancelled)."""
+        return job.raw_status not in self.cancelling_states
+
+    def is_start_conflict(self, error: Exception) -> bool:
+        """True when a start was refused because a job of the same target is running (Airbyte's 409)."""
+        return False
+    def job_links(self, job: Job) -> Conversation[SendT, ReplyT, JobLinks]:
+        """The job's page in the vendor's UI and its API resource (apis/links.py checks both).
+
+        Called once a job is started or has ended, never on the poll path; an adapter that needs
+        a record to build the page (Airbyte's connection) reads it here. None by default: no page.
+        """
+        return (yield from answer(JobLinks()))
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Conversation[SendT, ReplyT, JobLineage]:
+        """What the job read and wrote (``spec``: the start call's body, when this task started it)."""
+        return (yield from answer(JobLineage()))
+
     # -- shared helpers
     def resolve(self, raw_status: Any, job_id: str) -> JobStatus:
         return self.state_map.resolve(raw_status, job_id)
@@ -100,6 +175,25 @@ class JobsApi(Generic[SendT, ReplyT]):
             f"host of connection {self.settings.conn_id!r} ({self.settings.base_url}) is the {self.name} API's "
             "base URL"
         )
+
+
+def newest_first(api: HttpJobsApi, jobs: list[Job]) -> list[Job]:
+    """Jobs by creation time, newest first; those without a readable time keep their list order, last."""
+    timed = [(api.created_at(job), index, job) for index, job in enumerate(jobs)]
+    timed.sort(key=lambda item: (item[0] is None, -(item[0] or 0.0), item[1]))
+    return [job for _, _, job in timed]
+
+
+def _created_before(created: float | None, since: float) -> bool:
+    return created is not None and created < since
+
+
+def created_field(job: Job, *names: str) -> float | None:
+    """The first of the payload fields ``names`` that reads as a time."""
+    for name in names:
+        if (moment := epoch(job.payload.get(name))) is not None:
+            return moment
+    return None
 
 
 class HttpJobsApi(JobsApi[Request, Response]):
@@ -116,6 +210,39 @@ class HttpJobsApi(JobsApi[Request, Response]):
     def list_jobs(self, filters: Mapping[str, Any]) -> Exchange[list[Job]]:
         response = yield self.list_request(filters)
         return self.parse_list(self.checked(response, "list jobs"))
+
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Exchange[ListWindow]:
+        """One list request: an API without paging shows what it shows, and that is the whole window."""
+        jobs = yield from self.list_jobs(filters)
+        reader = PageReader(self.order_time, since, page_size=len(jobs) + 1)
+        reader.add(jobs)
+        return reader.window(complete=True)
+
+    def list_pages(
+        self,
+        query: Mapping[str, Any],
+        page_params: Callable[[int], Mapping[str, Any]],
+        reader: PageReader,
+        max_pages: int,
+        send: Callable[[Request], Exchange[Response]] | None = None,
+    ) -> Exchange[ListWindow]:
+        """The list endpoint read page by page (``page_params(offset)`` picks a page) until ``reader`` stops."""
+
+        def page(offset: int) -> Request:
+            return self.list_request({**query, **page_params(offset)})
+
+        def parse(response: Response) -> list[Job]:
+            return self.parse_list(self.checked(response, "list jobs"))
+
+        return (yield from read_pages(page, parse, reader, page_budget(max_pages), send=send))
 
     def get_jobs(self, job_ids: Sequence[str]) -> Exchange[dict[str, BatchResult]]:
         response = yield self.get_jobs_request(job_ids)
@@ -146,6 +273,42 @@ class HttpJobsApi(JobsApi[Request, Response]):
         response = yield self.list_request({})
         self.checked(response, "list jobs")
         return f"Connected to the {self.name} API at {self.settings.base_url}"
+
+    # -- lookups built from the API's own list filters
+    def find_started(self, spec: Mapping[str, Any], since: float) -> Exchange[list[Job]]:
+        if (problem := self.lookup_problem(spec)) is not None:
+            raise JobsConfigError(problem)
+        jobs = yield from self.list_jobs({**self.target_filters(spec), **self.created_filters(since)})
+        return newest_first(self, [
+            job for job in jobs
+            if self.same_target(spec, job) and not _created_before(self.created_at(job), since)
+        ])
+
+    def find_running(self, spec: Mapping[str, Any]) -> Exchange[list[Job]]:
+        if (problem := self.lookup_problem(spec)) is not None:
+            raise JobsConfigError(problem)
+        jobs = yield from self.list_jobs({**self.target_filters(spec), **self.running_filters()})
+        return newest_first(self, [job for job in jobs if not job.status.is_terminal and self.same_target(spec, job)])
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """List filters that select the jobs of the same target as ``spec``."""
+        raise NotImplementedError
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        """List filters for jobs created at ``since`` or later."""
+        raise NotImplementedError
+
+    def running_filters(self) -> dict[str, Any]:
+        """List filters that narrow a list to jobs that have not ended (none: checked on each job)."""
+        return {}
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        """Whether a listed job belongs to the target of ``spec`` (the filters are not trusted alone)."""
+        return True
+
+    def created_at(self, job: Job) -> float | None:
+        """When the API says the job was created (epoch seconds), if its answer says so."""
+        return None
 
     # -- builders and parsers each API provides
     def start_request(self, spec: Mapping[str, Any]) -> Request:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+from airflow_jobs_provider.exceptions import JobsConfigError
+
 
 class JobStatus(str, Enum):
     """Canonical job state: the sensor, trigger and operator only ever reason about these five."""
@@ -73,3 +75,18 @@ class Job:
         if self.message:
             text += f": {self.message}"
         return text
+
+
+IF_RUNNING = ("start", "join", "fail", "cancel")
+"""What ``TriggerJobOperator(if_running=...)`` does when a job of the same target runs (apis/starting.py)."""
+
+
+def check_if_running(value: Any) -> str:
+    """``if_running`` as a DAG author wrote it, checked (at DAG parse time)."""
+    if value not in IF_RUNNING:
+        raise JobsConfigError(
+            f"if_running must be one of {', '.join(map(repr, IF_RUNNING))}, got {value!r}: 'start' starts a job "
+            "whatever runs, 'join' watches the running job of the same target instead, 'fail' fails the task, "
+            "'cancel' cancels the running job and starts a new one"
+        )
+    return str(value)

@@ -4,6 +4,11 @@ Keboola marks every final job with ``isFinished``. For a state its table does no
 adapter trusts that flag: a new transient state keeps the task waiting, a new final one fails it
 (it is never taken for success). ``warning`` (finished, but a child job failed) is FAILED unless a
 task maps it with ``status_overrides={"warning": "SUCCEEDED"}``.
+
+Links: the job's page is ``https://connection.<stack>/admin/projects/<projectId>[/branch/<branchId>]
+/queue/<jobId>``, on the Storage host the Queue host ``queue.<stack>`` implies (connection extra
+``ui_url`` names it otherwise). Lineage: the Queue API's own ``GET /jobs/{id}/open-api-lineage``
+events, else the tables of ``result.input`` / ``result.output``.
 """
 
 from __future__ import annotations
@@ -11,11 +16,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi
+from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
-from airflow_jobs_provider.apis.values import quote_job_id
+from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
+from airflow_jobs_provider.apis.links import UI_URL_EXTRA, JobLinks, checked_or_none, checked_url, host_of
+from airflow_jobs_provider.apis.paging import (
+    DEFAULT_MAX_PAGES,
+    ListWindow,
+    PageReader,
+    merged_filters,
+    offset_param,
+)
+from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, iso_utc_up, quote_job_id, quote_segment
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 STATES: dict[str, JobStatus] = {
@@ -54,11 +69,22 @@ SINGLE_FILTERS = (
 FILTER_ALIASES = {"component": "componentId", "config": "configId"}  # Keboola's deprecated names
 LIST_FILTERS = (*MULTI_FILTERS, *FILTER_ALIASES, *SINGLE_FILTERS)
 
+PAGE_SIZE = 100
+"""A watcher's page: the search's default (``limit`` in its filters asks for another, up to ``MAX_PAGE_SIZE``)."""
+MAX_PAGE_SIZE = 500
+"""The Queue API documents no maximum; 500 keeps one answer (full job objects) a few hundred KB."""
+WINDOW_OWNED = ("offset", "sortBy", "sortOrder", "endTimeFrom", "endTimeTo")
+"""What a watcher's window read sets itself: newest end first, one end-time range, offset pages."""
+
 PAYLOAD_FIELDS = (
     "id", "runId", "parentRunId", "status", "desiredStatus", "isFinished", "mode", "type", "component", "config",
     "configRowIds", "branchId", "tag", "createdTime", "startTime", "endTime", "durationSeconds",
 )  # fmt: skip
 """What a Job's payload keeps: small scalars; ``result`` and ``configData`` can be large."""
+
+RUNNING_STATES = ("created", "waiting", "processing", "terminating")
+"""States of a job that has not ended (``waiting`` includes the configuration lock)."""
+LOOKUP_LIMIT = 100
 
 WARNING_HINT = (
     "keboola state 'warning': the job finished but one of its child jobs failed; to accept that, "
@@ -70,6 +96,7 @@ class KeboolaApi(HttpJobsApi):
     name = "keboola"
     states = STATES
     cancelling_states = frozenset({"terminating"})
+    windowed = True
     supports_batch_get = True  # /search/jobs takes id[]=…&id[]=…
     batch_size = 100  # the search's default page; an explicit limit asks for exactly that many
 
@@ -152,6 +179,32 @@ class KeboolaApi(HttpJobsApi):
             raise JobsApiError("keboola's job search holds entries that are not job objects")
         return [self.job_from(item, _job_id(item.get("id")) or "?") for item in items]
 
+    # -- window read: newest end first, back to ``since`` (apis/paging.py)
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Exchange[ListWindow]:
+        """Finished jobs that ended within ``[since, until]``: ``endTimeFrom``/``endTimeTo``, sorted by
+        ``endTime`` descending, ``offset`` pages of ``limit``. Running jobs have no end time yet; they
+        show once they end, at the top, newer than any window already read."""
+        query = merged_filters(filters, WINDOW_OWNED, self.name, "it pages by end time")
+        size = _page_size(query.pop("limit", PAGE_SIZE))
+        query.update(sortBy="endTime", sortOrder="desc", limit=size)
+        if since is not None:
+            query["endTimeFrom"] = iso_utc(since)
+        if until is not None:
+            query["endTimeTo"] = iso_utc_up(until)
+        reader = PageReader(self.order_time, since, size)
+        return (yield from self.list_pages(query, offset_param, reader, max_pages))
+
+    def order_time(self, job: Job) -> float | None:
+        return epoch(job.payload.get("endTime"))
+
     # -- batch read: one search for many ids (triggers/batch_poller.py)
     def get_jobs_request(self, job_ids: Sequence[str]) -> Request:
         return self.list_request({"id": list(job_ids), "limit": len(job_ids)})
@@ -225,6 +278,127 @@ class KeboolaApi(HttpJobsApi):
 
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/jobs/{quote_job_id(job_id)}"
+
+    # -- the job of a start: same component, configuration and branch, created since
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        self.start_request(spec)  # the spec's own errors first
+        return None
+
+    def find_running(self, spec: Mapping[str, Any]) -> Exchange[list[Job]]:
+        if spec.get("configData") is not None or spec.get("config") is None:
+            raise JobsConfigError(
+                "keboola: if_running other than 'start' needs a stored configuration ('config'): a job of an "
+                "inline 'configData' has no configuration that tells which running job is the same one. "
+                "Use if_running='start', or store the configuration and pass its id as 'config'"
+            )
+        return (yield from super().find_running(spec))
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        filters: dict[str, Any] = {"componentId": spec["component"], "limit": LOOKUP_LIMIT}
+        if spec.get("configData") is None and spec.get("config") is not None:
+            filters["configId"] = str(spec["config"])  # an inline configData overrides config (job-apis.md §2.4)
+        filters["branchId"] = str(spec["branchId"]) if spec.get("branchId") is not None else "null"
+        return filters
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        return {"createdTimeFrom": iso_utc(since), "sortBy": "createdTime", "sortOrder": "desc"}
+
+    def running_filters(self) -> dict[str, Any]:
+        return {"status": list(RUNNING_STATES)}
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        payload = job.payload
+        inline = spec.get("configData") is not None
+        config = None if inline or spec.get("config") is None else str(spec["config"])
+        branch = None if spec.get("branchId") is None else str(spec["branchId"])
+        listed_branch = payload.get("branchId")
+        return (
+            payload.get("component") == spec["component"]
+            and (payload.get("config") is None if inline else _text(payload.get("config")) == config)
+            and (None if listed_branch in (None, "") else str(listed_branch)) == branch
+        )
+
+    def created_at(self, job: Job) -> float | None:
+        return created_field(job, "createdTime")
+    # -- links and lineage
+    def storage_url(self) -> str | None:
+        """The stack's Storage API (and UI) base: extra ``ui_url``, or ``connection.X`` for ``queue.X``."""
+        given = self.settings.extras.get(UI_URL_EXTRA)
+        if given:
+            return checked_url(given, f"connection {self.settings.conn_id!r} extra {UI_URL_EXTRA!r}").rstrip("/")
+        scheme, _, rest = self.settings.base_url.partition("://")
+        host = host_of(self.settings.base_url)
+        if host.startswith("queue."):
+            return f"{scheme}://{rest.replace(host, 'connection.' + host[len('queue.'):], 1)}".rstrip("/")
+        return None
+
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        problems: list[str] = []
+        api = checked_or_none(job.url, "keboola's job url", {host_of(self.settings.base_url)}, problems)
+        links = JobLinks(api=api or self.job_url(job.job_id), problems=tuple(problems))
+        base = self.storage_url()
+        if base is None:
+            return links
+        body: Mapping[str, Any] = job.payload
+        if not isinstance(dig(body, "project.id"), (str, int)):  # the payload keeps small fields only
+            response = yield self.get_request(job.job_id)
+            body = self.json_object(self.checked(response, "read", job.job_id), f"read job {job.job_id}")
+        project, branch = dig(body, "project.id"), body.get("branchId")
+        if isinstance(project, bool) or not isinstance(project, (str, int)) or not str(project).isdigit():
+            problems.append(f"keboola's job names no numeric project id ({str(project)[:40]!r})")
+            return JobLinks(api=links.api, problems=tuple(problems))
+        path = f"/admin/projects/{quote_segment(str(project), 'keboola project id')}"
+        if isinstance(branch, (str, int)) and not isinstance(branch, bool) and str(branch).isdigit():
+            path += f"/branch/{branch}"
+        return JobLinks(page=f"{base}{path}/queue/{quote_job_id(job.job_id)}", api=links.api, problems=links.problems)
+
+    def lineage_request(self, job_id: str) -> Request:
+        return Request("GET", f"/jobs/{quote_job_id(job_id)}/open-api-lineage", headers=self.headers())
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        """Keboola's own lineage events where the stack answers them, else the job's result tables."""
+        response = yield self.lineage_request(job.job_id)
+        if response.ok and (found := lineage_from_events(response.body)) is not None and not found.empty:
+            return found
+        detail = yield self.get_request(job.job_id)
+        body = self.json_object(self.checked(detail, "read", job.job_id), f"read job {job.job_id}")
+        return lineage_from_result(body, self.storage_url() or self.settings.base_url)
+
+
+def lineage_from_events(events: Any) -> JobLineage | None:
+    """Inputs and outputs of the OpenLineage events ``open-api-lineage`` answers (the job's and its children's)."""
+    if not isinstance(events, list):
+        return None
+    inputs: list[Dataset] = []
+    outputs: list[Dataset] = []
+    for event in events:
+        if not isinstance(event, Mapping):
+            continue
+        for key, found in (("inputs", inputs), ("outputs", outputs)):
+            items = event.get(key)
+            for item in items if isinstance(items, list) else []:
+                if (dataset := dataset_from(item)) is not None:
+                    found.append(dataset)
+    return JobLineage(unique(inputs), unique(outputs), source="keboola open-api-lineage")
+
+
+def lineage_from_result(body: Mapping[str, Any], storage_url: str) -> JobLineage:
+    """``result.input.tables`` -> ``result.output.tables``, named as Keboola's own lineage events name
+    them: namespace ``<storage host>/project/<projectId>``, name the table id (``in.c-main.orders``)."""
+    project = dig(body, "project.id")
+    namespace = f"{urlsplit(storage_url).netloc.lower()}/project/{project}"
+    result = as_object(body.get("result"))
+
+    def tables(side: str) -> tuple[Dataset, ...]:
+        items = as_object(result.get(side)).get("tables")
+        names = [item.get("id") or item.get("name") for item in items or [] if isinstance(item, Mapping)]
+        return unique([Dataset(namespace, name) for name in names if isinstance(name, str) and name])
+
+    metrics = as_object(as_object(body.get("metrics")).get("storage"))
+    statistics = {key: value for key, value in metrics.items() if isinstance(value, (int, float))}
+    if isinstance(body.get("durationSeconds"), (int, float)):
+        statistics["durationSeconds"] = body["durationSeconds"]
+    return JobLineage(tables("input"), tables("output"), statistics, source="keboola result tables")
 
 
 def as_object(value: Any) -> Mapping[str, Any]:
@@ -322,6 +496,14 @@ def _filter_values(value: Any, name: str) -> list[str]:
     if any(isinstance(item, (list, tuple, set, Mapping)) or item is None for item in values):
         raise JobsConfigError(f"keboola filter {name!r} takes a value or a list of values, got {value!r}")
     return [_text(item) for item in values]
+
+
+def _page_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+        raise JobsConfigError(
+            f"keboola filter 'limit' (a watcher's page size) must be 1..{MAX_PAGE_SIZE}, got {value!r}"
+        )
+    return value
 
 
 def _text(value: Any) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -75,3 +77,34 @@ def progress_value(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, min(100.0, number))
+
+
+def iso_utc(moment: float) -> str:
+    """Epoch seconds as ISO 8601 UTC with a ``Z``, whole seconds rounded down (a window's start stays early)."""
+    return datetime.fromtimestamp(math.floor(moment), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_utc_up(moment: float) -> str:
+    """``iso_utc`` rounded up: a window's end stays late."""
+    return iso_utc(math.ceil(moment))
+
+
+def epoch(value: Any) -> float | None:
+    """An API time as epoch seconds: ISO 8601 (``Z``, offset, naive = UTC, a space for the ``T``) or epoch
+    seconds / milliseconds; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        return number / 1000 if number > 1e11 else number  # epoch milliseconds (Airbyte examples)
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    text = value.strip()
+    text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()

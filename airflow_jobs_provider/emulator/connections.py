@@ -24,6 +24,8 @@ ACME_EXTRAS: dict[str, Any] = {
     "message_field": "error",
     "progress_field": "progress",
     "url_field": "links.ui",
+    "inputs_field": "inputs",
+    "outputs_field": "outputs",
     "states": {
         "QUEUED": "PENDING",
         "RUNNING": "RUNNING",
@@ -34,7 +36,17 @@ ACME_EXTRAS: dict[str, Any] = {
     },
     "auth_header": "X-Api-Key",
     "auth_scheme": "",
+    "start_match": {"task": "task"},
+    "list_created_after": "created_after",
+    "created_field": "created",
+    "list_page_size": 100,
+    "list_offset_param": "offset",
+    "list_limit_param": "limit",
+    "list_order_field": "updated",
+    "list_since_param": "updated_after",
 }
+LOOKUP_EXTRAS: dict[str, Any] = {"uncertain_start_settle_seconds": 1.0, "uncertain_start_polls": 2}
+"""The emulator shows a job the moment it exists: a second is ample time to show an uncertain start's job."""
 
 
 def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict[str, str]:
@@ -42,18 +54,18 @@ def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict
     ``KEBOOLA``, ``AIRBYTE``, and ``FAKTORY`` when ``faktory_url`` is given."""
 
     def conn(extra: dict[str, Any]) -> str:
-        return json.dumps({"conn_type": "jobs", "host": url, "password": token, "extra": extra})
+        return json.dumps({"conn_type": "jobs", "host": url, "password": token, "extra": {**extra, **LOOKUP_EXTRAS}})
 
     return {
         "AIRFLOW_CONN_JOBS_DEFAULT": conn({"api": "tinybird"}),
         "AIRFLOW_CONN_JOBS_ACME": conn(ACME_EXTRAS),
-        "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola"}),
-        "AIRFLOW_CONN_JOBS_AIRBYTE": airbyte_connection(url, token),
+        "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola", "ui_url": url}),  # its UI pages are served here too
+        "AIRFLOW_CONN_JOBS_AIRBYTE": airbyte_connection(url, token, LOOKUP_EXTRAS),
         **({"AIRFLOW_CONN_JOBS_FAKTORY": faktory_connection(faktory_url, token)} if faktory_url else {}),
     }
 
 
 def faktory_connection(faktory_url: str, token: str) -> str:
     """``jobs_faktory``: the emulator's Faktory listener (its own TCP port), with a short unknown-state grace."""
-    extra = {"api": "faktory", "unknown_grace_seconds": FAKTORY_UNKNOWN_GRACE}
+    extra = {"api": "faktory", "unknown_grace_seconds": FAKTORY_UNKNOWN_GRACE, **LOOKUP_EXTRAS}
     return json.dumps({"conn_type": "jobs", "host": faktory_url, "password": token, "extra": extra})

@@ -7,6 +7,7 @@ need ``async with hook:`` so that one HTTP session lives as long as the trigger 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol
@@ -16,12 +17,17 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, JobsApi
 from airflow_jobs_provider.apis.exchange import arun_exchange, run_exchange
 from airflow_jobs_provider.apis.job import Job
+from airflow_jobs_provider.apis.lineage import JobLineage
+from airflow_jobs_provider.apis.links import JobLinks
+from airflow_jobs_provider.apis.paging import ListWindow
 from airflow_jobs_provider.apis.registry import build_api
 from airflow_jobs_provider.apis.settings import CONN_TYPE, DEFAULT_CONN_ID, ApiSettings
+from airflow_jobs_provider.apis.starting import StartOptions, StartOutcome, arun_plan, run_plan
+from airflow_jobs_provider.apis.starting import start as start_plan
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport
 from airflow_jobs_provider.hooks.retry import RetryPolicy
-from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_1_PLUS
 
 
 class SyncSender(Protocol):
@@ -110,8 +116,21 @@ class JobsHook(BaseHook):
         """The requests.Session every sync call of this hook reuses."""
         return self._sync.session
 
-    def start_job(self, spec: Mapping[str, Any]) -> Job:
-        return run_exchange(self.api.start_job(spec), self._sync.send)
+    def start_job(self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True) -> Job:
+        """Start a job; see ``start`` (this returns only the job)."""
+        return self.start(spec, if_running=if_running, resolve_uncertain=resolve_uncertain).job
+
+    def start(
+        self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True
+    ) -> StartOutcome:
+        """Start a job, or join one of the same target that runs (``if_running``), and say how it went.
+
+        A start that may have reached the API although its answer was lost is looked for by the API's
+        filters (apis/starting.py); ``resolve_uncertain=False`` raises JobStartUncertainError at once.
+        """
+        options = StartOptions.from_settings(self.settings, resolve_uncertain=resolve_uncertain)
+        plan = start_plan(self.api, spec, clock=time.time, options=options, if_running=if_running)
+        return run_plan(plan, self._sync.send, time.sleep, self.log.info)
 
     def get_job(self, job_id: str) -> Job:
         return run_exchange(self.api.get_job(job_id), self._sync.send)
@@ -119,8 +138,20 @@ class JobsHook(BaseHook):
     def list_jobs(self, **filters: Any) -> list[Job]:
         return run_exchange(self.api.list_jobs(filters), self._sync.send)
 
+    def list_window(self, filters: Mapping[str, Any], **window: Any) -> ListWindow:
+        """The jobs of a time window of the list, over as many pages as it takes (``JobsApi.list_window``)."""
+        return run_exchange(self.api.list_window(filters, **window), self._sync.send)
+
     def cancel_job(self, job_id: str) -> Job:
         return run_exchange(self.api.cancel_job(job_id), self._sync.send)
+
+    def job_links(self, job: Job) -> JobLinks:
+        """The job's UI page and API resource (apis/links.py); records it needs are read once per hook."""
+        return run_exchange(self.api.job_links(job), self._sync.send)
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> JobLineage:
+        """What the job read and wrote, for OpenLineage (``spec``: the start body, if known)."""
+        return run_exchange(self.api.job_lineage(job, spec), self._sync.send)
 
     def test_connection(self) -> tuple[bool, str]:
         try:
@@ -150,8 +181,18 @@ class JobsHook(BaseHook):
             raise RuntimeError("use 'async with JobsHook(...) as hook:' before calling its async methods")
         return self._async
 
-    async def astart_job(self, spec: Mapping[str, Any]) -> Job:
-        return await arun_exchange(self.api.start_job(spec), self._session.send)
+    async def astart_job(
+        self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True
+    ) -> Job:
+        return (await self.astart(spec, if_running=if_running, resolve_uncertain=resolve_uncertain)).job
+
+    async def astart(
+        self, spec: Mapping[str, Any], *, if_running: str = "start", resolve_uncertain: bool = True
+    ) -> StartOutcome:
+        """The async twin of ``start``."""
+        options = StartOptions.from_settings(self.settings, resolve_uncertain=resolve_uncertain)
+        plan = start_plan(self.api, spec, clock=time.time, options=options, if_running=if_running)
+        return await arun_plan(plan, self._session.send, asyncio.sleep, self.log.info)
 
     async def aget_job(self, job_id: str) -> Job:
         return await arun_exchange(self.api.get_job(job_id), self._session.send)
@@ -162,6 +203,9 @@ class JobsHook(BaseHook):
 
     async def alist_jobs(self, **filters: Any) -> list[Job]:
         return await arun_exchange(self.api.list_jobs(filters), self._session.send)
+
+    async def alist_window(self, filters: Mapping[str, Any], **window: Any) -> ListWindow:
+        return await arun_exchange(self.api.list_window(filters, **window), self._session.send)
 
     async def acancel_job(self, job_id: str) -> Job:
         return await arun_exchange(self.api.cancel_job(job_id), self._session.send)
@@ -222,6 +266,6 @@ def _mask_secret(secret: str) -> None:
 
 async def _aget_connection(conn_id: str) -> Any:
     """Resolve a connection without blocking the triggerer's event loop."""
-    if AIRFLOW_V_3_0_PLUS:
+    if AIRFLOW_V_3_1_PLUS:
         return await BaseHook.aget_connection(conn_id)
-    return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # Airflow 2.11
+    return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # Airflow 2.11 and 3.0: no async lookup

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
 
-from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.job import Job, JobStatus, check_if_running
 from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.apis.states import checked_overrides
 from airflow_jobs_provider.exceptions import JobNotFoundError, JobsConfigError, JobsError
@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from airflow_jobs_provider.hooks.jobs import JobsHook
 
 JOB_ID_KEY = "job_id"
-JOB_URL_KEY = "job_url"
+JOB_URL_KEY = "job_url"  # the job's page in the vendor's UI; the API resource is "job_api_url" (tasks/links.py)
 STATE_STORE_KEY = "jobs_provider.job_id"
 RESUMABLE = frozenset({JobStatus.PENDING, JobStatus.RUNNING, JobStatus.SUCCEEDED})
 
 
 class JobLink(BaseOperatorLink):
-    """The "Job" button: opens the job's page (the ``job_url`` XCom)."""
+    """The "Job" button: opens the job's page in the vendor's UI (the ``job_url`` XCom); no page, no button."""
 
     name = "Job"
 
@@ -57,6 +57,10 @@ class TriggerJobOperator(BaseOperator):
     :param timeout: give up waiting after this long (the job is cancelled if ``cancel_on_kill``).
     :param status_overrides: raw state → canonical state, for this task only.
     :param cancel_on_kill: cancel the started job when the task is killed or times out.
+    :param if_running: what to do when a job of the same target (Tinybird pipe, Keboola configuration,
+        Airbyte connection, REST ``start_match``, Faktory jid) is already running: ``start`` another
+        (the default), ``join`` it (watch it instead; it becomes the ``job_id`` XCom), ``fail``, or
+        ``cancel`` it and then start.
     :param reuse_started_job: on a retry, reconnect to the job an earlier try started if it is
         still pending, running or succeeded (Airflow 3.3 task state store) instead of starting another.
         Before 3.3 there is no task state store: every try, a retry too, starts a new job.
@@ -78,6 +82,7 @@ class TriggerJobOperator(BaseOperator):
         status_overrides: Mapping[str, str] | None = None,
         cancel_on_kill: bool = True,
         reuse_started_job: bool = True,
+        if_running: str = "start",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -91,6 +96,7 @@ class TriggerJobOperator(BaseOperator):
         self.status_overrides = checked_overrides(status_overrides)
         self.cancel_on_kill = cancel_on_kill
         self.reuse_started_job = reuse_started_job
+        self.if_running = check_if_running(if_running)
         self.started_job_id: str | None = None
 
     @cached_property
@@ -131,9 +137,17 @@ class TriggerJobOperator(BaseOperator):
         return self._wait(job)
 
     def _start(self, context: Context) -> Job:
-        job = self.hook.start_job(self.job)
+        outcome = self.hook.start(self.job, if_running=self.if_running)
+        job = outcome.job
         self._report(context, job)
-        self.log.info("Started job %s: %s", job.job_id, job.url or "(no URL)")
+        if outcome.how == "joined":
+            self.log.info("Joined job %s, which was already running (if_running='join'): %s", job.job_id,
+                          job.url or "(no URL)")
+        elif outcome.how == "found":
+            self.log.info("Started job %s (its start was uncertain; found by listing): %s", job.job_id,
+                          job.url or "(no URL)")
+        else:
+            self.log.info("Started job %s: %s", job.job_id, job.url or "(no URL)")
         store = context.get("task_state_store")
         if store is not None and self.reuse_started_job:
             store.set(STATE_STORE_KEY, job.job_id)
@@ -164,10 +178,11 @@ class TriggerJobOperator(BaseOperator):
         return job
 
     def _report(self, context: Context, job: Job) -> None:
+        from airflow_jobs_provider.tasks.links import push_job_xcoms  # not at DAG parse
+
         self.started_job_id = job.job_id
-        ti = context["ti"]
-        ti.xcom_push(key=JOB_ID_KEY, value=job.job_id)
-        ti.xcom_push(key=JOB_URL_KEY, value=job.url or "")
+        self._lineage_job = job
+        push_job_xcoms(context["ti"], self.hook, job, self.log)
 
     def _wait(self, job: Job) -> str:
         progress = ProgressLog()
@@ -204,6 +219,23 @@ class TriggerJobOperator(BaseOperator):
             raise JobsError(f"{message}; waited {self.timeout:g}s")
         assert job is not None  # read_event guarantees a job for the other kinds
         return raise_for_outcome(job).job_id
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """The datasets the start spec names (the OpenLineage provider calls this; see docs/lineage.md)."""
+        from airflow_jobs_provider.lineage.openlineage import on_start
+
+        return on_start(self.hook, self.job if isinstance(self.job, Mapping) else {})
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The job's inputs, outputs and ``jobsApiJob`` run facet, once the task has ended."""
+        from airflow_jobs_provider.lineage.openlineage import final_job, lineage_for
+
+        known = getattr(self, "_lineage_job", None)
+        job_id = None if known else task_instance.xcom_pull(task_ids=self.task_id, key=JOB_ID_KEY)
+        job = final_job(self.hook, known, job_id)
+        if job is None:
+            return None
+        return lineage_for(self.hook, job, self.job if isinstance(self.job, Mapping) else None)
 
     def on_kill(self) -> None:
         if self.started_job_id:

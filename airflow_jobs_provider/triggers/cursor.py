@@ -13,6 +13,9 @@ holds what that takes, and no more, so it fits in one asset state store value:
 - ``running``: ids seen before they finished (at most ``MAX_RUNNING``). A job seen running
   is reported when it ends, even if the floor says otherwise. This covers APIs whose only
   time is the creation time, for which a long job can look older than the floor.
+- ``seen_until``: the watcher has seen every job of its list whose order time (end or last
+  update) is at or after this. A restarted watcher asks its list to be read back to it
+  (triggers/job_lists.py), so that nothing that ended while it was down is missed.
 
 Jobs that end in a state the watcher does not want are never stored. Terminal states do not
 change, so such a job can never fire later.
@@ -23,14 +26,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.values import epoch
 
 VERSION = 1
 MAX_DONE = 500
 MAX_RUNNING = 500
+SINCE_SLACK = 15.0
+"""A job is "older than the watcher" only when it ended this long before ``since``: API times are
+whole seconds (Keboola, Airbyte, jobs_log) and clocks differ a little."""
 MAX_ID_CHARS = 24_000
 """Bound on the ids' total length too: REST ids can be long, and the store warns above 64 KB."""
 
@@ -51,24 +57,6 @@ def finished_at(job: Job) -> float | None:
     return None
 
 
-def epoch(value: Any) -> float | None:
-    """An API time as epoch seconds: ISO 8601 (``Z``, offset, or naive = UTC) or epoch s/ms."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-        return number / 1000 if number > 1e11 else number  # epoch milliseconds (Airbyte examples)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-
-
 @dataclass
 class JobCursor:
     """What one watcher has handled; ``select`` decides which jobs of a poll to report."""
@@ -80,6 +68,18 @@ class JobCursor:
     done: dict[str, float | None] = field(default_factory=dict)
     running: dict[str, None] = field(default_factory=dict)
     baselined: bool = False
+    seen_until: float | None = None
+
+    def need(self) -> float:
+        """How far back this watcher needs its list read: ``seen_until``, else (a cursor stored before
+        it existed) the latest finish it handled, else its first start."""
+        if self.seen_until is not None:
+            return self.seen_until
+        moments = [moment for moment in (*self.done.values(), self.floor) if moment is not None]
+        return max(moments) if moments else self.since
+
+    def saw_until(self, moment: float) -> None:
+        self.seen_until = moment if self.seen_until is None else max(self.seen_until, moment)
 
     @classmethod
     def start(cls, now: float, lookback_seconds: float | None) -> JobCursor:
@@ -99,6 +99,8 @@ class JobCursor:
             if job.status not in states or job.job_id in self.done:
                 continue
             moment = finished_at(job)
+            if not first_poll and not seen_running and moment is not None and moment < self.since - SINCE_SLACK:
+                continue  # finished before the watcher started (a list read far back for another watcher)
             self.done[job.job_id] = moment
             if first_poll and not (self.lookback and moment is not None and moment >= self.since):
                 continue  # finished before the watcher started (or outside its look-back window)
@@ -138,6 +140,7 @@ class JobCursor:
             "floor": self.floor,
             "done": [[job_id, moment] for job_id, moment in self.done.items() if job_id not in left_out],
             "running": list(self.running),
+            "seen_until": self.seen_until,
         }
 
     @classmethod
@@ -153,6 +156,7 @@ class JobCursor:
                 done=done,
                 running=dict.fromkeys(str(job_id) for job_id in data.get("running", [])),
                 baselined=True,
+                seen_until=None if data.get("seen_until") is None else float(data["seen_until"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -166,6 +170,9 @@ class JobCursor:
             done={**other.done, **self.done},
             running={**other.running, **self.running},
             baselined=self.baselined or other.baselined,
+            seen_until=min(
+                (moment for moment in (self.seen_until, other.seen_until) if moment is not None), default=None
+            ),
         )
         merged._trim()
         return merged

@@ -1,8 +1,10 @@
-"""The provider's triggers: JobStatusTrigger watches one job, JobEventTrigger fires once per finished job.
+"""The provider's triggers: JobStatusTrigger watches one job, JobFinishedTrigger waits for the next
+job of something to finish after a time, JobEventTrigger fires once per finished job.
 
-Both are defined here because the triggerer imports a trigger by the classpath stored with it
+All are defined here because the triggerer imports a trigger by the classpath stored with it
 (``airflow_jobs_provider.triggers.jobs.<class>``): moving either would orphan stored trigger rows.
-The work behind them lives beside this module: batch_poller.py, job_lists.py, cursor*.py, events.py.
+The work behind them lives beside this module: batch_poller.py, job_lists.py, cursor*.py, events.py,
+and tasks/finished.py (what JobFinishedSensor looks for, shared with its poke).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from airflow_jobs_provider.triggers.batch_poller import watch_job
 from airflow_jobs_provider.triggers.cursor import JobCursor
 from airflow_jobs_provider.triggers.cursor_store import CursorStore
 from airflow_jobs_provider.triggers.events import DEFAULT_POLL_INTERVAL, DEFAULT_STATES, STREAM, canonical
-from airflow_jobs_provider.triggers.job_lists import JobList, poll_job_lists
+from airflow_jobs_provider.triggers.job_lists import Coverage, JobList, poll_job_lists, shared_coverage
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 if AIRFLOW_V_3_0_PLUS:
@@ -133,8 +135,109 @@ class JobStatusTrigger(BaseTrigger):
             self.log.info("cancelled job %s on task kill: %s", self.job_id, job.describe())
 
 
+def stream_key(kwargs: Mapping[str, Any]) -> Hashable:
+    """One shared stream per connection, list filter, interval and state overrides (serialized kwargs)."""
+    filters, overrides = canonical(kwargs["filters"]), canonical(kwargs["status_overrides"])
+    return (STREAM, kwargs["jobs_conn_id"], filters, kwargs["poll_interval"], overrides)
+
+
+def covers(job_list: JobList, generation: int, need: float) -> bool:
+    """The list (with the earlier ones of its generation) holds every job a watcher needing ``need`` has not seen."""
+    return job_list.generation >= generation and job_list.covered_since is not None and job_list.covered_since <= need
+
+
 def job_event(kind: str, job: Job, message: str | None = None) -> dict[str, Any]:
     return {"status": kind, "job_id": job.job_id, "job": job.to_dict(), "message": message or job.message}
+
+
+class JobFinishedTrigger(BaseTrigger):
+    """
+    List jobs until one that matches finished at or after ``finished_after``: JobFinishedSensor's
+    deferred wait. It fires one event, as JobStatusTrigger does (``success``, ``failed``,
+    ``cancelled`` with the job; ``timeout`` at the deadline; ``error`` with the error's class).
+
+    Kwargs are plain JSON (no token: the connection is resolved in the triggerer). Which job
+    counts is decided by ``tasks.finished.FinishedJobQuery``, the same code as the sensor's poke.
+
+    :param jobs_conn_id: the ``jobs`` connection (any API with a job list; Faktory has none).
+    :param filters: the API's own list filters.
+    :param match: payload fields (dotted paths) and the value, or list of values, each must have.
+    :param finished_after: epoch seconds.
+    :param states: the terminal states that count as finished.
+    :param poll_interval: seconds between list requests.
+    :param deadline: epoch seconds after which the wait ends with a ``timeout`` event.
+    :param deadline_source: which of the task's limits ``deadline`` is (see tasks/deadline.py).
+    :param status_overrides: raw state → canonical state for this task.
+    """
+
+    def __init__(
+        self,
+        *,
+        finished_after: float,
+        jobs_conn_id: str = DEFAULT_CONN_ID,
+        filters: Mapping[str, Any] | None = None,
+        match: Mapping[str, Any] | None = None,
+        states: Sequence[str] = ("CANCELLED", "FAILED", "SUCCEEDED"),
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        deadline: float | None = None,
+        deadline_source: str | None = None,
+        status_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        from airflow_jobs_provider.tasks.finished import FinishedJobQuery
+
+        super().__init__()
+        self.jobs_conn_id = jobs_conn_id
+        if isinstance(finished_after, bool) or not isinstance(finished_after, (int, float)):
+            raise JobsConfigError(f"finished_after must be epoch seconds, got {finished_after!r}")
+        self.query = FinishedJobQuery.checked(filters, match, float(finished_after), states)
+        self.poll_interval = seconds(poll_interval, "poll_interval")
+        self.deadline = deadline
+        self.deadline_source = deadline_source
+        self.status_overrides = checked_overrides(status_overrides)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "jobs_conn_id": self.jobs_conn_id,
+                "filters": dict(self.query.filters),
+                "match": dict(self.query.match),
+                "finished_after": self.query.finished_after,
+                "states": list(self.query.states),
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "deadline_source": self.deadline_source,
+                "status_overrides": self.status_overrides,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_jobs_provider.hooks.jobs import JobsHook
+        from airflow_jobs_provider.tasks.finished import alook
+
+        try:
+            async with JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides) as hook:
+                while True:
+                    job = await alook(hook, self.query)
+                    if job is not None:
+                        self.log.info("job %s finished: %s", job.job_id, job.describe())
+                        yield TriggerEvent(job_event(EVENT_FOR_STATUS[job.status], job))
+                        return
+                    if self.deadline is not None and time.time() >= self.deadline:
+                        message = f"no {self.query.describe()} by the deadline"
+                        event = {"status": "timeout", "job_id": None, "message": message}
+                        yield TriggerEvent({**event, "deadline_source": self.deadline_source})
+                        return
+                    await asyncio.sleep(self._next_sleep())
+        except (JobsError, JobOutcomeError) as error:
+            error_class = type(error).__name__
+            yield TriggerEvent({"status": "error", "job_id": None, "message": str(error), "error_class": error_class})
+            return
+
+    def _next_sleep(self) -> float:
+        if self.deadline is None:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, self.deadline - time.time()))
 
 
 class JobEventTrigger(BaseEventTrigger):
@@ -226,36 +329,51 @@ class JobEventTrigger(BaseEventTrigger):
     # -- shared streams (Airflow 3.3+): one list poll per connection, filter and interval
     def shared_stream_key(self) -> Hashable | None:
         """Watchers that would send the very same list request at the same cadence share it."""
-        filters, overrides = canonical(self.filters), canonical(self.status_overrides)
-        return (STREAM, self.jobs_conn_id, filters, self.poll_interval, overrides)
+        return stream_key(self.serialize()[1])
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
         """The one poll loop of a group; it reads only kwargs that are part of the key."""
-        async for job_list in poll_job_lists(
-            kwargs["jobs_conn_id"], kwargs["filters"], kwargs["poll_interval"], kwargs["status_overrides"]
-        ):
+        async for job_list in cls._poll(kwargs, shared_coverage(stream_key(kwargs))):
             yield job_list
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         """This watcher's own events: its states and its cursor, applied to each broadcast list."""
-        store = CursorStore(getattr(self, "asset_state_store", None), self.cursor_key(), self.log)
-        cursor = await store.load() or JobCursor.start(time.time(), self.lookback_seconds)
-        handed: dict[str, float] = {}  # reported job id -> when the triggerer took its event (monotonic)
-        async for job_list in shared_stream:
-            fresh = cursor.select([job for job in job_list.jobs if self.matches(job)], self.states)
-            now = time.monotonic()
-            handed = {job_id: at for job_id, at in handed.items() if now - at < self.commit_delay}
-            await store.save(cursor.to_json(exclude=[*handed, *(job.job_id for job in fresh)]))
-            for job in fresh:
-                self.log.info("job %s finished: %s", job.job_id, job.describe())
-                yield TriggerEvent(self.event_payload(job_list, job))
-                handed[job.job_id] = time.monotonic()  # resumed: the triggerer has queued the event
+        async for event in self._filter(shared_stream, shared_coverage(stream_key(self.serialize()[1]))):
+            yield event
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Standalone: the same filter over a poll loop of this watcher's own (before Airflow 3.3)."""
-        async for event in self.filter_shared_stream(type(self).open_shared_stream(self.serialize()[1])):
+        coverage = Coverage()
+        async for event in self._filter(type(self)._poll(self.serialize()[1], coverage), coverage):
             yield event
+
+    @staticmethod
+    def _poll(kwargs: dict[str, Any], coverage: Coverage) -> AsyncIterator[JobList]:
+        return poll_job_lists(
+            kwargs["jobs_conn_id"], kwargs["filters"], kwargs["poll_interval"], kwargs["status_overrides"], coverage
+        )
+
+    async def _filter(self, shared_stream: AsyncIterator[Any], coverage: Coverage) -> AsyncIterator[TriggerEvent]:
+        store = CursorStore(getattr(self, "asset_state_store", None), self.cursor_key(), self.log)
+        cursor = await store.load() or JobCursor.start(time.time(), self.lookback_seconds)
+        token, generation = coverage.join(cursor.need())  # the list is read back to what this watcher needs
+        handed: dict[str, float] = {}  # reported job id -> when the triggerer took its event (monotonic)
+        try:
+            async for job_list in shared_stream:
+                fresh = cursor.select([job for job in job_list.jobs if self.matches(job)], self.states)
+                if covers(job_list, generation, cursor.need()) and job_list.resume_at is not None:
+                    cursor.saw_until(job_list.resume_at)
+                    coverage.update(token, cursor.need())
+                now = time.monotonic()
+                handed = {job_id: at for job_id, at in handed.items() if now - at < self.commit_delay}
+                await store.save(cursor.to_json(exclude=[*handed, *(job.job_id for job in fresh)]))
+                for job in fresh:
+                    self.log.info("job %s finished: %s", job.job_id, job.describe())
+                    yield TriggerEvent(self.event_payload(job_list, job))
+                    handed[job.job_id] = time.monotonic()  # resumed: the triggerer has queued the event
+        finally:
+            coverage.leave(token)
 
     # -- helpers
     def cursor_key(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ DAG_IDS = (
     "e2e_watch_times_out",
     "e2e_watch_times_out_cancels",
     "e2e_worker_death",
+    "e2e_provider_origin",
 )
 
 
@@ -42,15 +44,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
-    """Start Airflow and the emulator once; stop them and check no process is left, even on failure.
+    """The SQLite deployment; ``tests/e2e/prod/conftest.py`` overrides it with the production-shaped one."""
+    yield from serve(request, Deployment(), DAG_IDS)
+
+
+def serve(request: pytest.FixtureRequest, live: Deployment, dag_ids: tuple[str, ...]) -> Iterator[Deployment]:
+    """Start ``live`` once; stop it and check no process is left, even on failure.
 
     SIGTERM (a CI job cancelled, a ``timeout`` wrapper) becomes KeyboardInterrupt, so this
     teardown still runs; the components run in sessions of their own and never see the signal.
     """
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    live = Deployment()
+    started = time.monotonic()
     try:
-        live.start(DAG_IDS)
+        live.start(dag_ids)
+        WALL_TIMES.append((f"start the {type(live).__name__}", time.monotonic() - started))
         yield live
     finally:
         killed = live.stop()
@@ -62,6 +70,22 @@ def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
             shutil.rmtree(live.home, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous)
         assert not left, f"{left} deployment processes survived the teardown"
+
+
+WALL_TIMES: list[tuple[str, float]] = []
+"""(what, seconds) for the deployment's start-up and each e2e case, printed at the end of the session."""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and "e2e" in report.keywords:
+        WALL_TIMES.append((f"{report.nodeid.split('::')[-1]} [{report.outcome}]", report.duration))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if WALL_TIMES:
+        terminalreporter.section("e2e wall times")
+        for what, seconds in WALL_TIMES:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {what}")
 
 
 def _interrupt(signum: int, frame: object) -> None:

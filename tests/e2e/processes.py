@@ -31,11 +31,26 @@ def free_port() -> int:
 class Component:
     """One long-running process (scheduler, triggerer, emulator, ...) with its output in a log file."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        cwd: Path | None = None,
+        user: str | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> None:
         self.name = name
         self.argv = argv
         self.env = env
         self.log_path = log_dir / f"{name}.log"
+        self.cwd = cwd
+        """Where it starts: the deployment's home, so the source tree is never on its ``sys.path``."""
+        self.user = user
+        """Run as this user (PostgreSQL refuses to run as root)."""
+        self.stop_signal = stop_signal
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -44,7 +59,7 @@ class Component:
             log.flush()
             self.process = subprocess.Popen(
                 self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, cwd=self.cwd, user=self.user,
             )
 
     @property
@@ -75,12 +90,32 @@ class Component:
             with _gone():
                 os.killpg(self.process.pid, signal.SIGTERM)
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process.pid
+
+    def family(self) -> list[psutil.Process]:
+        """The process and every live descendant (a worker's pool, its task supervisors and tasks)."""
+        with _gone():
+            root = psutil.Process(self.pid)
+            return [root, *root.children(recursive=True)]
+        return []
+
     def stop(self) -> None:
-        """SIGTERM the group, then SIGKILL it if it has not exited within STOP_GRACE."""
+        """Send the stop signal (SIGTERM) to the group, then SIGKILL it if it has not exited within STOP_GRACE."""
+        self.signal_stop()
+        self.wait_stopped()
+
+    def signal_stop(self) -> None:
+        """Ask it to stop; ``wait_stopped`` waits for it (so several components stop at once)."""
+        if self.process is not None and self.process.poll() is None:
+            with _gone():
+                os.killpg(self.process.pid, self.stop_signal)
+
+    def wait_stopped(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        with _gone():
-            os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(STOP_GRACE)
         except subprocess.TimeoutExpired:

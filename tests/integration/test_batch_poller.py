@@ -28,10 +28,12 @@ SPEC = {"component": "keboola.ex-db-snowflake", "config": "554424643"}
 
 
 def start_jobs(live: Any, count: int, **script: Any) -> list[str]:
+    """``count`` jobs that run side by side: each of its own configuration (Keboola runs one job of a
+    configuration at a time, and the emulator's configuration lock does too)."""
     script.setdefault("queue_seconds", 0)
     live.script("keboola", times=count, **script)
     hook = JobsHook(CONN_ID)
-    return [hook.start_job(SPEC).job_id for _ in range(count)]
+    return [hook.start_job({**SPEC, "config": f"{SPEC['config']}{n}"}).job_id for n in range(count)]
 
 
 def reads(live: Any) -> dict[str, int]:

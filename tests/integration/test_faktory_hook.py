@@ -164,9 +164,22 @@ def test_a_push_the_server_may_have_received_is_never_sent_twice(monkeypatch, se
     monkeypatch.setenv("AIRFLOW_CONN_JOBS_FAKTORY", faktory_connection(url, TOKEN))
 
     with pytest.raises(JobsUnavailableError, match="after the server may have received it; not sent again"):
-        hook().start_job({"jobtype": "Report"})
+        hook().start_job({"jobtype": "Report"}, resolve_uncertain=False)
 
     assert [line.split(" ", 1)[0] for line in lines].count("PUSH") == 1
+
+
+def test_a_push_whose_jid_stays_unknown_is_sent_once_more_with_the_same_jid(monkeypatch, server_that_drops_push):
+    """TRACK GET says the server never saw the jid: the PUSH is sent again once, never a third time."""
+    url, lines = server_that_drops_push
+    monkeypatch.setenv("AIRFLOW_CONN_JOBS_FAKTORY", faktory_connection(url, TOKEN))
+
+    with pytest.raises(JobsUnavailableError, match="Not sent a third time"):
+        hook().start_job({"jobtype": "Report"})
+
+    pushes = [line for line in lines if line.startswith("PUSH")]
+    assert len(pushes) == 2
+    assert len({json.loads(line.split(" ", 1)[1])["jid"] for line in pushes}) == 1, "the same jid both times"
 
 
 def test_operator_on_kill_cannot_stop_a_faktory_job_and_says_so_without_failing(live, capsys):

@@ -10,6 +10,7 @@ from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
 from tests.support.dagrun import run_dag
+from tests.support.jobs import SLOW_START
 from tests.support.polling import apoll_until, poll_until
 
 CONN_ID = "jobs_keboola"
@@ -117,7 +118,8 @@ def test_an_unknown_state_waits_while_unfinished_and_fails_when_final(live):
     live.script("keboola", queue_seconds=30)
     live.script("keboola", outcome="mystery", queue_seconds=0, duration=0)
     hook = JobsHook(CONN_ID)
-    waiting_id, final_id = hook.start_job(SPEC).job_id, hook.start_job(SPEC).job_id
+    other_config = {**SPEC, "config": "554424644"}  # the same one would wait behind the first (its lock)
+    waiting_id, final_id = hook.start_job(SPEC).job_id, hook.start_job(other_config).job_id
     live.force_state("keboola", waiting_id, "suspended")
 
     unfinished = hook.get_job(waiting_id)
@@ -168,14 +170,15 @@ def test_example_dag_runs_a_job_and_waits_for_it(live):
     assert result.task_states == {"run_extractor": "success", "wait_for_extractor": "success"}
     # str(): dagrun.py's read-back JSON-decodes twice, so "900000001" comes back as a number; tasks get the string
     assert str(result.xcom("run_extractor", "job_id")) == job["id"]
-    assert result.xcom("run_extractor", "job_url") == f"{live.url}/jobs/{job['id']}"
+    assert result.xcom("run_extractor", "job_url") == f"{live.url}/admin/projects/7150/queue/{job['id']}"
+    assert result.xcom("run_extractor", "job_api_url") == f"{live.url}/jobs/{job['id']}"
     assert result.xcom("wait_for_extractor")["payload"]["runId"] == f"777.{job['id']}"
 
 
 @pytest.mark.usefixtures("airflow_db")
 @pytest.mark.parametrize("mode", MODES)
 def test_done_job_succeeds_in_every_mode(live, mode, mocker):
-    live.set_defaults("keboola", queue_seconds=0.1, duration=0.4)
+    live.set_defaults("keboola", queue_seconds=0.1, duration=SLOW_START if mode == "deferrable" else 0.4)
     trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
     result = run_dag(f"keboola_{mode}")

@@ -71,6 +71,7 @@ def failing_runs(live: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
 
     def uncertain_start() -> None:
         live.faults("tinybird", {"5xx": 1.0}, route="copy", seed=1)  # 500/502/504 after the job exists
+        live.faults("tinybird", {"5xx": 1.0}, route="jobs", seed=1)  # and the lookup for it fails too
 
     return [
         ("sensor_poke", job("failed", error="disk full")),
@@ -179,6 +180,23 @@ def test_no_secret_reaches_logs_xcom_trigger_kwargs_errors_or_the_api_log(live, 
     assert "Started job" in texts["stdout"], "the task logs were captured"
     leaks = [(where, what) for what, secret in secrets.items() for where, text in texts.items() if secret in text]
     assert not leaks, f"secrets found: {leaks}"
+
+
+def test_no_secret_reaches_a_link_or_a_lineage_event(lineage_runs):
+    """The lineage DAGs of every API (tests/dags/lineage_dags.py), run with the OpenLineage provider's
+    file transport: no token, Airbyte access token or import-URL secret in their events or links."""
+    import re
+
+    pytest.importorskip("airflow.providers.openlineage", reason="the [openlineage] extra is not installed")
+    runs = lineage_runs["results"].values()
+    links = json.dumps([{key: value for key, value in run["xcoms"].items() if "url" in key} for run in runs])
+    texts = {"lineage events": lineage_runs["text"], "links": links}
+    assert "start/job_api_url" in links, "the scan sees the link XComs"
+    secrets = {"token": TOKEN, "import URL password": "hunter2", "import URL signature": "abc123"}
+    secrets["import URL token"] = "t0k3n"
+    leaks = [(where, what) for what, secret in secrets.items() for where, text in texts.items() if secret in text]
+    leaks += [(where, "an Airbyte access token") for where, text in texts.items() if re.search(r"abt_[\w-]{16}", text)]
+    assert lineage_runs["events"] and not leaks, f"secrets found: {leaks}"
 
 
 def test_tokens_are_registered_with_the_secrets_masker(live, monkeypatch, mocker):

@@ -27,6 +27,8 @@ POLICY_EXTRAS = {
     "retry_max_seconds": 30,
     "retry_initial_wait": 0.02,
     "retry_max_wait": 0.25,
+    "uncertain_start_settle_seconds": 2.0,  # the emulator shows a job at once; the lookup itself meets faults
+    "uncertain_start_polls": 3,
 }
 HTTP_RATES = {"5xx": 0.20, "429": 0.05, "reset": 0.05, "stall": 0.02, "garbage": 0.01}
 # Faktory speaks TCP: no status to fail with. Its share of HTTP's 5xx + 429 becomes replies cut short.

@@ -19,7 +19,9 @@ CHECKED = [
 ]
 # airflow.providers.common.compat picks the Airflow 3 Task SDK or the Airflow 2 path itself;
 # airflow.triggers.base exists in both; `airflow` itself only for __version__ (version_compat.py).
-ALLOWED_PREFIXES = ("airflow.providers.common.compat", "airflow.triggers.base")
+# airflow.providers.openlineage is the optional [openlineage] provider's own API (lineage/), one
+# package for every Airflow version it supports.
+ALLOWED_PREFIXES = ("airflow.providers.common.compat", "airflow.triggers.base", "airflow.providers.openlineage")
 
 
 def airflow_imports(path: Path) -> list[tuple[int, str]]:

@@ -6,8 +6,11 @@ Auth is one of four modes (see ``auth``); with client credentials every exchange
 yields the token request when no fresh access token is cached, and a 401 on a cached token
 renews it once and repeats the call. Errors are problem+json (``title``, ``detail``).
 
-A job's ``url`` is its API resource (``{host}/jobs/{jobId}``), which needs a token to open: a job
-answer names neither the workspace nor the region, so no Airbyte UI link can be derived from it.
+A job's ``url`` is its API resource (``{host}/jobs/{jobId}``), which needs a token to open. A job
+answer names no workspace, so the "Job" button's page (the connection's timeline in the web app,
+``{web app}/workspaces/{workspaceId}/connections/{connectionId}/timeline``) comes from the
+connection's record, read once per hook (``GET /connections/{id}``); its source, destination and
+streams are the job's lineage too (apis/airbyte/connection.py).
 """
 
 from __future__ import annotations
@@ -19,12 +22,22 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
+from airflow_jobs_provider.apis.airbyte import connection as connections
 from airflow_jobs_provider.apis.airbyte.auth import AirbyteAuth, TokenCache, parse_token
-from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState
+from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, SharedState, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
+from airflow_jobs_provider.apis.lineage import JobLineage
+from airflow_jobs_provider.apis.links import JobLinks
+from airflow_jobs_provider.apis.paging import (
+    DEFAULT_MAX_PAGES,
+    ListWindow,
+    PageReader,
+    merged_filters,
+    offset_param,
+)
 from airflow_jobs_provider.apis.settings import ApiSettings
-from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, error_text, quote_job_id
+from airflow_jobs_provider.apis.values import MAX_ERROR_TEXT, epoch, error_text, iso_utc, iso_utc_up, quote_job_id
 from airflow_jobs_provider.exceptions import (
     InvalidJobIdError,
     JobNotFoundError,
@@ -52,6 +65,8 @@ LIST_FILTERS = (
 )
 DATE_FILTERS = frozenset({"createdAtStart", "createdAtEnd", "updatedAtStart", "updatedAtEnd"})
 MAX_LIMIT = 100
+WINDOW_OWNED = ("offset", "orderBy", "updatedAtStart", "updatedAtEnd")
+"""What a watcher's window read sets itself: latest update first, one update range, offset pages."""
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 ORDER_BY = re.compile(r"(createdAt|updatedAt)\|(ASC|DESC)")
 SNAKE_HINTS = {"connection_id": "connectionId", "job_type": "jobType", "workspace_ids": "workspaceIds"}
@@ -61,6 +76,7 @@ MIN_REDACTED = 4
 class AirbyteApi(HttpJobsApi):
     name = "airbyte"
     states = STATES
+    windowed = True
 
     def __init__(
         self,
@@ -73,6 +89,8 @@ class AirbyteApi(HttpJobsApi):
         self.clock = clock
         self.tokens = TokenCache(clock)
         self._masked: set[str] = set()
+        self._connections: dict[str, Mapping[str, Any]] = {}
+        """Connection records read for links and lineage, by connection id: one read per hook."""
 
     def share(self, shared: SharedState) -> None:
         """One access token per set of credentials on the loop: one exchange per renewal, and one
@@ -93,6 +111,31 @@ class AirbyteApi(HttpJobsApi):
         response = yield from self.authorized(self.list_request(filters))
         return self.parse_list(self.checked(response, "list jobs"))
 
+    def list_window(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        now: float | None = None,
+    ) -> Exchange[ListWindow]:
+        """Jobs last updated within ``[since, until]`` (a finished job's last update is its end):
+        ``orderBy=updatedAt|DESC`` with ``updatedAtStart``/``updatedAtEnd``, ``offset`` pages of
+        ``limit`` (100, the API's maximum, unless the filters ask for fewer)."""
+        query = merged_filters(filters, WINDOW_OWNED, self.name, "it pages by last update")
+        query.update(orderBy="updatedAt|DESC", limit=query.get("limit", MAX_LIMIT))
+        size = _count("limit", query["limit"])
+        if since is not None:
+            query["updatedAtStart"] = iso_utc(since)
+        if until is not None:
+            query["updatedAtEnd"] = iso_utc_up(until)
+        reader = PageReader(self.order_time, since, size)
+        return (yield from self.list_pages(query, offset_param, reader, max_pages, send=self.authorized))
+
+    def order_time(self, job: Job) -> float | None:
+        return epoch(job.payload.get("lastUpdatedAt"))
+
     def cancel_job(self, job_id: str) -> Exchange[Job]:
         response = yield from self.authorized(self.cancel_request(job_id))
         if response.status in CANCEL_REFUSED:
@@ -103,6 +146,33 @@ class AirbyteApi(HttpJobsApi):
         response = yield from self.authorized(self.list_request({"limit": 1}))
         self.checked(response, "list jobs")
         return f"Connected to the airbyte API at {self.settings.base_url} (auth: {self.auth.mode})"
+
+    # -- links and lineage: from the connection's record, read once
+    def connection_record(self, connection_id: str) -> Exchange[Mapping[str, Any]]:
+        """``GET /connections/{id}`` (workspace, source, destination, streams), cached on this adapter."""
+        if connection_id not in self._connections:
+            request = Request("GET", f"/connections/{_uuid(connection_id, 'connectionId')}")
+            response = yield from self.authorized(request)
+            body = self.json_object(self.checked(response, f"read connection {connection_id}"), "read a connection")
+            self._connections[connection_id] = body
+        return self._connections[connection_id]
+
+    def job_links(self, job: Job) -> Exchange[JobLinks]:
+        links = JobLinks(api=self.job_url(job.job_id))
+        web = connections.web_app_url(self.settings)
+        connection_id = job.payload.get("connectionId")
+        if web is None or not isinstance(connection_id, str):
+            return links
+        record = yield from self.connection_record(connection_id)
+        page, problem = connections.timeline_url(web, record, connection_id)
+        return JobLinks(page=page, api=links.api, problems=(problem,) if problem else ())
+
+    def job_lineage(self, job: Job, spec: Mapping[str, Any] | None = None) -> Exchange[JobLineage]:
+        connection_id = job.payload.get("connectionId") or (spec or {}).get("connectionId")
+        if not isinstance(connection_id, str):
+            return JobLineage()
+        record = yield from self.connection_record(connection_id)
+        return connections.lineage(self.settings.base_url, record, job.payload)
 
     # -- auth
     def authorized(self, request: Request) -> Exchange[Response]:
@@ -234,6 +304,34 @@ class AirbyteApi(HttpJobsApi):
     def job_url(self, job_id: str) -> str:
         return f"{self.settings.base_url}/jobs/{quote_job_id(job_id)}"
 
+    # -- the job of a start: same connection and job type, created since. Airbyte runs one job per
+    # connection at a time (a second start is a 409), so a running job of the connection blocks a start.
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        self.start_request(spec)  # the spec's own errors first
+        return None
+
+    def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        return {"connectionId": spec["connectionId"], "orderBy": "createdAt|DESC", "limit": MAX_LIMIT}
+
+    def created_filters(self, since: float) -> dict[str, Any]:
+        return {"createdAtStart": iso_utc(since)}
+
+    def find_started(self, spec: Mapping[str, Any], since: float) -> Exchange[list[Job]]:
+        jobs = yield from super().find_started(spec, since)
+        return [job for job in jobs if job.payload.get("jobType") in _listed_types(spec["jobType"])]
+
+    def same_target(self, spec: Mapping[str, Any], job: Job) -> bool:
+        return job.payload.get("connectionId") == spec["connectionId"]
+
+    def joinable(self, spec: Mapping[str, Any], job: Job) -> bool:
+        return super().joinable(spec, job) and job.payload.get("jobType") in _listed_types(spec["jobType"])
+
+    def created_at(self, job: Job) -> float | None:
+        return created_field(job, "createdAt", "startTime")  # JobResponse's startTime is when the job was created
+
+    def is_start_conflict(self, error: Exception) -> bool:
+        return isinstance(error, JobsApiError) and error.http_status == 409
+
     def _job(self, body: Mapping[str, Any], job_id: str) -> Job:
         raw = body.get("status")
         if not isinstance(raw, str):
@@ -275,6 +373,11 @@ class AirbyteApi(HttpJobsApi):
                 status_code=409,
             )
         return super().checked(replace(response, body={"message": text}), action, job_id)
+
+
+def _listed_types(job_type: str) -> frozenset[str]:
+    """The jobTypes a started job may be listed with: 'clear' runs the reset service (job-apis.md §3.3)."""
+    return frozenset({"clear", "reset"}) if job_type == "clear" else frozenset({job_type})
 
 
 def problem_text(body: Any) -> str:

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_jobs_provider.apis.base import JobsApi
-from airflow_jobs_provider.apis.faktory.job import checked_jid, pushed_at, work_unit
+from airflow_jobs_provider.apis.faktory.job import checked_jid, new_jid, pushed_at, work_unit
 from airflow_jobs_provider.apis.faktory.wire import Command, ProtocolError, Reply, ReplyKind
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.settings import FAKTORY_DEFAULT_PORT, ApiSettings
@@ -112,6 +112,7 @@ class FaktoryApi(JobsApi[Command, Reply]):
     name = "faktory"
     states = STATES
     can_list = False
+    can_cancel = False
     cannot_list = (
         "Faktory cannot list jobs: tracking answers for one jid at a time (TRACK GET). Keep the job_id "
         "XCom of the task that pushed the job, or list jobs in the Faktory Web UI"
@@ -151,6 +152,46 @@ class FaktoryApi(JobsApi[Command, Reply]):
         server = info.get("server") if isinstance(info, Mapping) else None
         version = server.get("faktory_version") if isinstance(server, Mapping) else None
         return f"Connected to Faktory {version or '(version not reported)'} at {self.settings.base_url}; tracking is on"
+
+    # -- the job of a push: its jid, which the provider chose before sending (so TRACK GET answers)
+    def pin_start(self, spec: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """The spec with its jid fixed: a lookup after an uncertain PUSH, and a resend, use the same jid."""
+        pinned = dict(spec)
+        if pinned.get("jid") is None:
+            pinned["jid"] = new_jid(now)
+        work_unit(pinned, now)  # the spec's own errors first
+        return pinned
+
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        if spec.get("jid") is None:
+            return "Faktory finds a pushed job only by its jid: give the job a 'jid'"
+        return None
+
+    def find_started(self, spec: Mapping[str, Any], since: float) -> FaktoryExchange[list[Job]]:
+        """The pushed job, if Faktory tracks its jid; any state but ``unknown`` means the PUSH arrived."""
+        jid = checked_jid(spec.get("jid"))
+        track = self._tracking_reply((yield Command("TRACK GET", jid)), jid)
+        if track.get("state") in (None, "", "unknown"):
+            return []
+        return [self.parse_track(track, jid)]
+
+    def find_running(self, spec: Mapping[str, Any]) -> FaktoryExchange[list[Job]]:
+        """The job with the spec's own jid while it is enqueued, working or waiting for a retry.
+
+        Faktory cannot list jobs, so "the same job" can only mean "the same jid": without one in the
+        spec there is nothing to look for.
+        """
+        if spec.get("jid") is None:
+            raise JobsConfigError(
+                "Faktory cannot list jobs, so if_running='join', 'fail' or 'cancel' needs a fixed 'jid' in the "
+                "job spec: the job with that jid is the running one while it is enqueued, working or retrying. "
+                "Give the job a jid (e.g. 'report-{{ ds }}'), or use if_running='start'"
+            )
+        jid = checked_jid(spec["jid"])
+        track = self._tracking_reply((yield Command("TRACK GET", jid)), jid)
+        if track.get("state") not in ACTIVE_STATES:
+            return []
+        return [self.parse_track(track, jid)]
 
     # -- exchanges
     def _push(self, spec: Mapping[str, Any]) -> FaktoryExchange[Job]:

@@ -83,7 +83,7 @@ def expires_in(lifetime: float) -> int | float:
     return int(lifetime) if float(lifetime).is_integer() else lifetime
 
 
-def airbyte_connection(url: str, token: str) -> str:
+def airbyte_connection(url: str, token: str, extra: dict[str, Any] | None = None) -> str:
     """``AIRFLOW_CONN_JOBS_AIRBYTE`` for an emulator at ``url``: client credentials, renewed tokens."""
     return json.dumps(
         {
@@ -91,6 +91,6 @@ def airbyte_connection(url: str, token: str) -> str:
             "host": f"{url}/v1",
             "login": CLIENT_ID,
             "password": token,
-            "extra": {"api": "airbyte", "auth": "client_credentials"},
+            "extra": {"api": "airbyte", "auth": "client_credentials", "ui_url": url, **(extra or {})},
         }
     )

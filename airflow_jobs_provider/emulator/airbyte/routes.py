@@ -32,7 +32,9 @@ from airflow_jobs_provider.emulator.airbyte.shapes import (
     ACTIVE,
     API,
     STATES,
+    WORKSPACE_ID,
     Problem,
+    connection_json,
     job_json,
     raw_status,
 )
@@ -40,6 +42,7 @@ from airflow_jobs_provider.emulator.core.access_log import route_name
 from airflow_jobs_provider.emulator.core.auth import same_secret
 from airflow_jobs_provider.emulator.core.http_util import json_object
 from airflow_jobs_provider.emulator.core.lifecycle import as_created
+from airflow_jobs_provider.emulator.core.pages import html_page, not_found_page
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 START_JOB_TYPES = ("sync", "reset", "clear")
@@ -160,6 +163,13 @@ class AirbyteEmulator:
         job = self._store.create(API, str(next(self._ids)), job_type, attrs)
         return web.json_response(job_json(job, as_created(job.facts, STATES), self._store.now()))
 
+    def bulk_job(self, spec: Any) -> tuple[str, str, dict[str, Any]]:
+        """A job of a connection (``/_emulator/jobs/airbyte``); unlike ``POST /v1/jobs``, several may overlap."""
+        connection_id, job_type = spec.get("connectionId"), spec.get("jobType", "sync")
+        if not isinstance(connection_id, str) or not UUID.fullmatch(connection_id) or job_type not in START_JOB_TYPES:
+            raise ValueError("airbyte bulk jobs take {'connectionId': '<UUID>', 'jobType': 'sync', 'reset' or 'clear'}")
+        return str(next(self._ids)), job_type, {"connectionId": connection_id, "jobType": job_type}
+
     @problems
     async def get_job(self, request: web.Request) -> web.Response:
         self._authorize(request)
@@ -177,6 +187,26 @@ class AirbyteEmulator:
             raise Problem(409, "state-conflict", f"Job {job.job_id} is not running (status: {status}).")
         self._store.cancel(job, immediate=True)
         return web.json_response(self._json(job))
+
+    @problems
+    async def get_connection(self, request: web.Request) -> web.Response:
+        """``GET /v1/connections/{connectionId}``: any UUID is a connection of the one workspace."""
+        self._authorize(request)
+        connection_id = request.match_info["connection_id"]
+        if not UUID.fullmatch(connection_id):
+            raise bad_request(f"connectionId must be a UUID, got {connection_id!r}.")
+        return web.json_response(connection_json(connection_id))
+
+    async def timeline_page(self, request: web.Request) -> web.Response:
+        """The web app's connection timeline: each job of the connection, newest first, with its state."""
+        workspace, connection_id = request.match_info["workspace_id"], request.match_info["connection_id"]
+        if workspace != WORKSPACE_ID or not UUID.fullmatch(connection_id):
+            return not_found_page("Airbyte", f"connection {connection_id} in workspace {workspace}")
+        jobs = [job for job in self._store.jobs(API) if job.attrs["connectionId"] == connection_id]
+        rows = [(f"job {job.job_id}", f"{job.attrs['jobType']}: {self._status(job)}") for job in reversed(jobs)]
+        if jobs:
+            rows.insert(0, ("state", self._status(jobs[-1])))
+        return html_page("Airbyte", f"Connection {connection_id} timeline", rows or [("jobs", "none yet")])
 
     @problems
     async def list_jobs(self, request: web.Request) -> web.Response:
@@ -267,6 +297,7 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Airbyte routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
     handlers = AirbyteEmulator(store, token)
+    store.register_maker(API, handlers.bulk_job)
     router = app.router
     router.add_post("/v1/applications/token", handlers.issue_token, name=route_name(API, "token"))
     jobs = router.add_resource("/v1/jobs", name=route_name(API, "jobs"))
@@ -275,4 +306,7 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     job = router.add_resource("/v1/jobs/{job_id}", name=route_name(API, "job"))
     job.add_route("GET", handlers.get_job)
     job.add_route("DELETE", handlers.cancel_job)
+    router.add_get("/v1/connections/{connection_id}", handlers.get_connection, name=route_name(API, "connection"))
+    timeline = "/workspaces/{workspace_id}/connections/{connection_id}/timeline"
+    router.add_get(timeline, handlers.timeline_page, name=route_name(API, "timeline"))
     app[TOKENS_KEY] = handlers.tokens

@@ -6,6 +6,7 @@ can be read, and tested, on their own.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -80,6 +81,34 @@ def job_json(job: StoredJob, snap: Snapshot, now: float) -> dict[str, Any]:
         "duration": iso_duration(updated - snap.created_at),
         "bytesSynced": rows * BYTES_PER_ROW,
         "rowsSynced": rows,
+    }
+
+
+WORKSPACE_ID = "5ae6b09b-fdec-41af-aaf7-7d94cfc33ef6"
+"""The one workspace of the emulator: every connection belongs to it."""
+STREAMS = ({"name": "users", "namespace": "public", "syncMode": "incremental_append"},
+           {"name": "orders", "namespace": "public", "syncMode": "full_refresh_overwrite"})
+
+
+def connection_json(connection_id: str) -> dict[str, Any]:
+    """A ``ConnectionResponse`` for any connection UUID: the emulator keeps no catalogue, so the
+    source and destination ids derive from the connection's, and every connection syncs STREAMS."""
+    source = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airbyte-source-{connection_id}"))
+    destination = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airbyte-destination-{connection_id}"))
+    return {
+        "connectionId": connection_id,
+        "name": f"Emulated connection {connection_id[:8]}",
+        "sourceId": source,
+        "destinationId": destination,
+        "workspaceId": WORKSPACE_ID,
+        "status": "active",
+        "schedule": {"scheduleType": "manual"},
+        "namespaceDefinition": "destination",
+        "prefix": "",
+        "nonBreakingSchemaUpdatesBehavior": "ignore",
+        "configurations": {"streams": [dict(stream) for stream in STREAMS]},
+        "createdAt": 1700000000,
+        "tags": [],
     }
 
 

@@ -71,6 +71,16 @@ class EmulatorServer:
         result: list[dict[str, Any]] = self._call("GET", f"/_emulator/jobs{query}")
         return result
 
+    def create_jobs(self, api: str, count: int, spec: dict[str, Any], **fields: Any) -> list[str]:
+        """``count`` jobs of ``api`` at once, without a start request each; their ids, oldest first.
+
+        ``fields``: ``ends_in`` (seconds to the first end, negative = in the past), ``spread``
+        (seconds the ends are spread over), ``duration``, ``outcome``, ``error``.
+        """
+        path = f"/_emulator/jobs/{quote(api, safe='')}"
+        result: dict[str, Any] = self._call("POST", path, {"count": count, "spec": spec, **fields})
+        return list(result["ids"])
+
     def requests(self) -> list[dict[str, Any]]:
         """The access log: method, path (token redacted), status, peer, api; oldest first."""
         result: list[dict[str, Any]] = self._call("GET", "/_emulator/requests")
@@ -95,13 +105,15 @@ class EmulatorServer:
         *,
         route: str | None = None,
         seed: int = 0,
-        **timing: float,
+        **timing: float | int | str,
     ) -> dict[str, Any]:
         """Inject faults into ``api`` (or one route of it) at these rates; see emulator/core/faults.py.
 
-        ``rates`` maps a kind (``5xx``, ``429``, ``reset``, ``stall``, ``garbage``, ``html``,
-        ``truncated``, ``slow``) to a probability; ``timing`` takes ``retry_after``,
-        ``stall_seconds`` and ``slow_seconds``. All rates 0 removes the rule.
+        ``rates`` maps a kind (``5xx``, ``429``, ``reset``, ``lost``, ``dropped``, ``stall``, ``garbage``,
+        ``html``, ``truncated``, ``slow``) to a probability; ``timing`` takes ``retry_after``,
+        ``stall_seconds``, ``slow_seconds``, ``times`` (inject that many faults, then none) and
+        ``method`` (only requests of that HTTP method).
+        All rates 0 removes the rule.
         """
         rule: dict[str, Any] = {"api": api, "rates": rates, "seed": seed, **timing}
         if route is not None:

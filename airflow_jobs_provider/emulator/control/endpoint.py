@@ -8,6 +8,7 @@ auth: the emulator is a local tool. Errors are ``{"error": "..."}`` with 400 or 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,8 @@ from airflow_jobs_provider.emulator.core.script import Script, ScriptError, pars
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 
 PREFIX = "/_emulator"
+MAX_BULK = 10_000
+BULK_FIELDS = frozenset({"count", "spec", "ends_in", "spread", "duration", "outcome", "error"})
 
 
 def control_error(status: int, message: str) -> JsonError:
@@ -107,6 +110,49 @@ class ControlApi:
         api = self._api(request.query["api"]) if "api" in request.query else None
         return web.json_response([self._job_json(job) for job in self._store.jobs(api, include_expired=True)])
 
+    async def create_many(self, request: web.Request) -> web.Response:
+        """``count`` jobs of one API at once, from one start spec, ending at chosen times.
+
+        Body: ``count``, ``spec`` (what the API's start call takes), ``ends_in`` (seconds from now
+        to the first end; negative = ended that long ago), ``spread`` (seconds over which the ends
+        are spread, evenly), ``duration`` (seconds each works at least, default 1: a job that ends
+        later than that is created now and works until its end), ``outcome``, ``error``.
+        """
+        api = self._api(request.match_info["api"])
+        body = await self._body(request)
+        unknown = sorted(set(body) - BULK_FIELDS)
+        if unknown:
+            allowed = ", ".join(sorted(BULK_FIELDS))
+            raise control_error(400, f"unknown field(s) {', '.join(unknown)}; allowed: {allowed}")
+        count = body.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BULK:
+            raise control_error(400, f"field 'count' must be a whole number 1..{MAX_BULK}, got {count!r}")
+        spec = body.get("spec", {})
+        if not isinstance(spec, dict):
+            raise control_error(400, "field 'spec' must be an object: what the API's start call takes")
+        ends_in, spread = _number(body, "ends_in", 0.0, None), _number(body, "spread", 0.0, 0.0)
+        script_fields = {"queue_seconds": 0, "duration": body.get("duration", 1.0)}
+        script_fields.update({key: body[key] for key in ("outcome", "error") if key in body})
+        try:
+            script, _ = parse_script(script_fields, self._store.defaults(api), allow_times=False)
+        except ScriptError as error:
+            raise control_error(400, str(error)) from None
+        maker = self._store.maker(api)
+        if maker is None:
+            raise control_error(400, f"the {api} API cannot create jobs in bulk")
+        now, ids = self._store.now(), []
+        for number in range(count):
+            try:
+                job_id, kind, attrs = maker(spec)
+            except ValueError as error:
+                raise control_error(400, f"spec: {error}") from None
+            end = now + ends_in + (spread * number / (count - 1) if count > 1 else 0.0)
+            created = min(now, end - script.duration)  # a job that ends later is created now and works longer
+            job_script = replace(script, duration=end - created)
+            self._store.create_scripted(api, job_id, kind, attrs, created, job_script)
+            ids.append(job_id)
+        return web.json_response({"api": api, "count": count, "ids": ids})
+
     async def force_state(self, request: web.Request) -> web.Response:
         job = self._job(request)
         raw_status = (await self._body(request)).get("raw_status")
@@ -124,6 +170,14 @@ class ControlApi:
         return web.json_response([entry.to_json() for entry in self._log.entries()])
 
 
+def _number(body: dict[str, Any], name: str, default: float, low: float | None) -> float:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (low is not None and value < low):
+        bounds = f" >= {low:g}" if low is not None else ""
+        raise control_error(400, f"field {name!r} must be a number of seconds{bounds}, got {value!r}")
+    return float(value)
+
+
 def register(
     app: web.Application, store: JobStore, log: AccessLog, also_reset: Sequence[Callable[[], None]] = ()
 ) -> None:
@@ -137,6 +191,7 @@ def register(
     router.add_post(f"{PREFIX}/defaults", handlers.defaults)
     router.add_post(f"{PREFIX}/reset", handlers.reset)
     router.add_get(f"{PREFIX}/jobs", handlers.jobs)
+    router.add_post(f"{PREFIX}/jobs/{{api}}", handlers.create_many)
     router.add_post(f"{PREFIX}/jobs/{{api}}/{{job_id}}/state", handlers.force_state)
     router.add_post(f"{PREFIX}/jobs/{{api}}/{{job_id}}/expire", handlers.expire)
     router.add_get(f"{PREFIX}/requests", handlers.requests)

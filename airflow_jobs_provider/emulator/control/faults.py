@@ -6,6 +6,9 @@
      "rates": {"5xx": 0.2, "429": 0.05, "reset": 0.05, "stall": 0.02, "garbage": 0.01},
      "retry_after": 0.2, "stall_seconds": 2, "slow_seconds": 0.3}
 
+``times`` (optional) stops the rule after that many faults; ``method`` (optional) limits it to
+requests of that HTTP method.
+
 ``route`` is optional: a route name (``job``, ``copy``, Faktory's ``PUSH``) or a path prefix
 (``/v0/jobs``); without it the rule covers the whole API, and a route's own rule wins over the
 API-wide one. Posting the same (api, route) again replaces the rule; all rates 0 removes it.
@@ -26,7 +29,7 @@ from airflow_jobs_provider.emulator.core.faults import HTTP_KINDS, TCP_KINDS, Fa
 from airflow_jobs_provider.emulator.core.http_util import json_object
 
 PATH = f"{PREFIX}/faults"
-FIELDS = frozenset({"api", "route", "seed", "rates", "retry_after", "stall_seconds", "slow_seconds"})
+FIELDS = frozenset({"api", "route", "seed", "rates", "retry_after", "stall_seconds", "slow_seconds", "times", "method"})
 TCP_APIS = frozenset({"faktory"})
 
 
@@ -58,7 +61,25 @@ def parse_rule(body: dict[str, Any] | None, apis: list[str]) -> FaultRule:
         retry_after=_seconds(body, "retry_after", 1.0),
         stall_seconds=_seconds(body, "stall_seconds", 30.0),
         slow_seconds=_seconds(body, "slow_seconds", 0.5),
+        times=_times(body.get("times")),
+        method=_method(body.get("method")),
     )
+
+
+def _method(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.upper() not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        raise _bad(f"field 'method' must be an HTTP method such as 'POST', got {value!r}")
+    return value.upper()
+
+
+def _times(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _bad(f"field 'times' must be a whole number >= 1 (faults to inject, then none), got {value!r}")
+    return value
 
 
 def _rates(value: Any, kinds: tuple[str, ...], api: str) -> dict[str, float]:

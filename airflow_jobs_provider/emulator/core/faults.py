@@ -13,12 +13,19 @@ When a fault happens relative to the API's own handler models what the client ca
   the handler ran: the job may exist although the client got an error.
 - ``reset`` drops the TCP connection, before or after the handler (the seed decides): the client
   cannot tell which, which is exactly why a start is never sent twice after one.
+- ``lost`` always runs the handler first and then drops the connection with no answer: the job
+  exists and the client cannot know it (a deterministic uncertain start, for tests).
+- ``dropped`` drops the connection before the handler runs: no job, and to the client it looks
+  exactly like ``lost``.
+
+A rule may say ``times``: it injects that many faults, then lets every request through; and
+``method``: it covers only requests of that method (``POST`` on a route that also lists).
 - ``stall`` runs the handler, then holds the answer for ``stall_seconds`` and drops the
   connection (the client's timeout fires); ``slow`` delays a normal answer by ``slow_seconds``.
 - ``garbage`` answers the handler's status with bytes that are not JSON; ``truncated`` sends the
   handler's answer cut in half, then drops the connection.
 
-Faktory (TCP) gets ``reset``, ``stall``, ``slow``, ``garbage`` and ``truncated`` on its replies
+Faktory (TCP) gets ``reset``, ``lost``, ``stall``, ``slow``, ``garbage`` and ``truncated`` on its replies
 (see ``tcp_fault``); it has no HTTP status to fail with.
 """
 
@@ -39,8 +46,8 @@ from aiohttp.typedefs import Handler
 
 from airflow_jobs_provider.emulator.core.access_log import CONTROL_PREFIX, FAULT_KEY, api_of
 
-HTTP_KINDS = ("5xx", "429", "reset", "stall", "garbage", "html", "truncated", "slow")
-TCP_KINDS = ("reset", "stall", "garbage", "truncated", "slow")
+HTTP_KINDS = ("5xx", "429", "reset", "lost", "dropped", "stall", "garbage", "html", "truncated", "slow")
+TCP_KINDS = ("reset", "lost", "dropped", "stall", "garbage", "truncated", "slow")
 AFTER_STATUSES = (500, 502, 504)
 """Error statuses a server sends after it may have acted on the request."""
 HTML_PAGE = "<html><head><title>{status}</title></head><body><h1>{status} {reason}</h1><hr>nginx</body></html>"
@@ -57,6 +64,10 @@ class FaultRule:
     retry_after: float = 1.0
     stall_seconds: float = 30.0
     slow_seconds: float = 0.5
+    times: int | None = None
+    """Inject at most this many faults, then none (None: no limit)."""
+    method: str | None = None
+    """Only requests with this HTTP method (None: all)."""
 
     def matches(self, route_name: str | None, path: str) -> bool:
         if self.route is None:
@@ -74,6 +85,8 @@ class FaultRule:
             "retry_after": self.retry_after,
             "stall_seconds": self.stall_seconds,
             "slow_seconds": self.slow_seconds,
+            "times": self.times,
+            "method": self.method,
         }
 
 
@@ -109,6 +122,8 @@ def _fault(kind: str, rule: FaultRule, pick: int, noise: bytes) -> Fault:
         return Fault(kind, rule, status=status, before=status == 503)
     if kind == "reset":
         return Fault(kind, rule, before=pick % 2 == 0)
+    if kind == "dropped":
+        return Fault(kind, rule, before=True)
     if kind == "garbage":
         return Fault(kind, rule, noise=b"\x8b\x00{<" + noise.hex().encode()[:20] + b"\xff")
     return Fault(kind, rule)
@@ -122,10 +137,13 @@ class FaultInjector:
         self._rules: dict[tuple[str, str | None], FaultRule] = {}
         self._seen: Counter[tuple[str, str, str]] = Counter()
         self._injected: dict[str, Counter[str]] = {}
+        self._spent: Counter[tuple[str, str | None]] = Counter()
+        """Faults each rule with ``times`` has injected."""
 
     def set_rule(self, rule: FaultRule) -> None:
         """Add or replace the rule for (api, route); a rule with no rate above 0 removes it."""
         with self._lock:
+            self._spent.pop((rule.api, rule.route), None)
             if any(rate > 0 for rate in rule.rates.values()):
                 self._rules[(rule.api, rule.route)] = rule
             else:
@@ -136,6 +154,7 @@ class FaultInjector:
             self._rules.clear()
             self._seen.clear()
             self._injected.clear()
+            self._spent.clear()
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -147,7 +166,11 @@ class FaultInjector:
     def decide(self, api: str, route_name: str | None, method: str, key: str) -> Fault | None:
         """The fault for this request, if any; a route's own rule wins over the API-wide one."""
         with self._lock:
-            rules = [rule for (name, _), rule in self._rules.items() if name == api and rule.matches(route_name, key)]
+            rules = [
+                rule for (name, _), rule in self._rules.items()
+                if name == api and rule.matches(route_name, key) and rule.method in (None, method)
+                and (rule.times is None or self._spent[(rule.api, rule.route)] < rule.times)
+            ]
             if not rules:
                 return None
             rule = min(rules, key=lambda candidate: candidate.route is None)
@@ -157,6 +180,7 @@ class FaultInjector:
             fault = draw(rule, method, key, seen)
             if fault is not None:
                 self._injected.setdefault(api, Counter())[fault.kind] += 1
+                self._spent[(rule.api, rule.route)] += 1
             return fault
 
     # -- HTTP
@@ -179,7 +203,7 @@ class FaultInjector:
 
 
 def _before(request: web.Request, fault: Fault) -> web.StreamResponse:
-    if fault.kind == "reset":
+    if fault.kind in ("reset", "dropped"):
         return _reset(request)
     return _error_answer(fault)
 
@@ -188,7 +212,7 @@ async def _after(request: web.Request, response: web.Response, fault: Fault) -> 
     kind, rule = fault.kind, fault.rule
     if kind in ("5xx", "html"):
         return _error_answer(fault)
-    if kind == "reset":
+    if kind in ("reset", "lost"):
         return _reset(request)
     if kind == "stall":
         await asyncio.sleep(rule.stall_seconds)

@@ -57,6 +57,9 @@ class Facts:
     cancel_immediate: bool = False
     forced_status: str | None = None
     forced_at: float | None = None
+    start_after: float | None = None
+    """When a lock the job waited behind was released (Keboola's configuration lock): its queue time
+    counts from then."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def observe(facts: Facts, names: StateNames, now: float) -> Snapshot:
 
 
 def _start(facts: Facts) -> float:
-    return facts.created + facts.script.queue_seconds
+    return max(facts.created, facts.start_after or facts.created) + facts.script.queue_seconds
 
 
 def _end(facts: Facts) -> float:
@@ -139,6 +142,19 @@ def _cancelled(facts: Facts, names: StateNames, cancel_at: float, now: float) ->
     if now < cancel_at + CANCEL_DELAY:
         return names.cancelling, cancel_at, progress
     return names.cancelled, cancel_at + CANCEL_DELAY, progress
+
+
+def held(facts: Facts, raw_status: str) -> Snapshot:
+    """A job held back before it starts (e.g. waiting for a lock): queued in ``raw_status``."""
+    return Snapshot(
+        raw_status=raw_status,
+        phase=Phase.QUEUED,
+        progress=0.0,
+        created_at=facts.created,
+        updated_at=facts.created,
+        started_at=None,
+        error=None,
+    )
 
 
 def as_created(facts: Facts, names: StateNames) -> Snapshot:

@@ -41,6 +41,12 @@ class _ApiSlot:
     names: StateNames
     defaults: Script = BUILT_IN_SCRIPT
     scripts: deque[Script] = field(default_factory=deque)
+    maker: JobMaker | None = None
+
+
+JobMaker = Callable[[Mapping[str, Any]], tuple[str, str, Mapping[str, Any]]]
+"""An API's way to make a job from its own start spec without a request: ``spec -> (job id, kind, attrs)``.
+It raises ``ValueError`` with the API's own message for a spec its start call would refuse."""
 
 
 class UnknownApiError(KeyError):
@@ -70,6 +76,15 @@ class JobStore:
             if api in self._apis:
                 raise ValueError(f"API {api!r} is already registered")
             self._apis[api] = _ApiSlot(names)
+
+    def register_maker(self, api: str, maker: JobMaker) -> None:
+        """How the control endpoint creates many jobs of ``api`` at once (``create_many``)."""
+        with self._lock:
+            self._slot(api).maker = maker
+
+    def maker(self, api: str) -> JobMaker | None:
+        with self._lock:
+            return self._slot(api).maker
 
     @property
     def apis(self) -> list[str]:
@@ -115,6 +130,16 @@ class JobStore:
             slot = self._slot(api)
             script = slot.scripts.popleft() if slot.scripts else slot.defaults
             job = StoredJob(api, job_id, kind, dict(attrs), Facts(created=self.now(), script=script))
+            self._jobs[(api, job_id)] = job
+            return job
+
+    def create_scripted(
+        self, api: str, job_id: str, kind: str, attrs: Mapping[str, Any], created: float, script: Script
+    ) -> StoredJob:
+        """A job with its own creation time and script (the control endpoint's bulk creation)."""
+        with self._lock:
+            self._slot(api)
+            job = StoredJob(api, job_id, kind, dict(attrs), Facts(created=created, script=script))
             self._jobs[(api, job_id)] = job
             return job
 

@@ -29,6 +29,9 @@ SORT_FIELDS = (
     "updatedTime", "startTime", "endTime", "durationSeconds",
 )  # fmt: skip
 DEFAULT_LIMIT = 100
+MAX_WINDOW = 10_000
+"""``offset + limit`` at most: Elasticsearch's default ``max_result_window`` behind the search (unverified
+for Keboola; the spec documents no maximum)."""
 BRACKETED = re.compile(r"(?P<name>\w+)\[\d*\]")
 
 
@@ -91,13 +94,17 @@ def parse_search(query: MultiMapping[str]) -> Search:
     order = singles.get("sortOrder", "desc")
     if order not in ("asc", "desc"):
         raise SearchError(f"Invalid sortOrder {order!r}; allowed: asc, desc")
+    offset = _count(singles.get("offset", "0"), "offset")
+    limit = _count(singles.get("limit", str(DEFAULT_LIMIT)), "limit")
+    if offset + limit > MAX_WINDOW:
+        raise SearchError(f"Result window is too large, offset + limit must be less than or equal to {MAX_WINDOW}")
     return Search(
         values={name: frozenset(wanted) for name, wanted in values.items()},
         ranges=ranges,
         sort_by=sort_by,
         descending=order == "desc",
-        offset=_count(singles.get("offset", "0"), "offset"),
-        limit=_count(singles.get("limit", str(DEFAULT_LIMIT)), "limit"),
+        offset=offset,
+        limit=limit,
     )
 
 

@@ -60,14 +60,36 @@ def exception_id(seed: str) -> str:
     return "exception-" + hashlib.sha1(seed.encode()).hexdigest()[:32]
 
 
+def tables_of(job: StoredJob) -> tuple[list[str], list[str]]:
+    """The table ids a job reads and writes: its inline ``configData.storage`` mapping (``source`` of
+    each input, ``destination`` of each output), else one of each named after its configuration."""
+    storage = job.attrs.get("configData") or {}
+    storage = storage.get("storage") if isinstance(storage, dict) else None
+    storage = storage if isinstance(storage, dict) else {}
+
+    def mapped(side: str, key: str) -> list[str]:
+        tables = (storage.get(side) or {}).get("tables") if isinstance(storage.get(side), dict) else None
+        return [table[key] for table in tables or [] if isinstance(table, dict) and isinstance(table.get(key), str)]
+
+    config = str(job.attrs.get("config") or "inline")
+    inputs = mapped("input", "source") or [f"in.c-main.source_{config}"]
+    outputs = mapped("output", "destination") or [f"out.c-main.result_{config}"]
+    return inputs, outputs
+
+
+def table_json(table_id: str) -> dict[str, Any]:
+    return {"id": table_id, "name": table_id.rsplit(".", 1)[-1], "displayName": table_id.rsplit(".", 1)[-1]}
+
+
 def result_of(job: StoredJob, status: str) -> dict[str, Any] | list[Any]:
     if status == STATES.succeeded:
+        inputs, outputs = tables_of(job)
         return {
             "message": SUCCESS_MESSAGE,
             "configVersion": "1",
             "images": [],
-            "input": {"tables": []},
-            "output": {"tables": []},
+            "input": {"tables": [table_json(table) for table in inputs]},
+            "output": {"tables": [table_json(table) for table in outputs]},
         }
     if status in (STATES.failed, WARNING):
         error = {"type": "user", "exceptionId": exception_id(job.job_id)}

@@ -46,6 +46,8 @@ PIPES_DOC = "/api-reference/pipe-api.html"
 DATASOURCES_DOC = "/api-reference/datasource-api.html#post--v0-datasources-?"
 SQL_DOC = "/api-reference/query-api.html#get--v0-sql"
 MAX_LISTED = 100
+RETENTION_SECONDS = 48 * 3600
+"""``JOB_TTL_IN_HOURS``: a job older than this has left the Jobs API (list and detail); jobs_log keeps it."""
 IMPORT_MODES = ("append", "create", "replace")
 IMPORT_FORMATS = ("csv", "ndjson", "parquet")
 COPY_MODES = ("append", "replace")
@@ -109,9 +111,12 @@ class TinybirdApi:
     def _job(self, request: web.Request, doc: str) -> StoredJob:
         job_id = request.match_info["job_id"]
         job = self._store.get(API, job_id)
-        if job is None:
+        if job is None or not self._retained(job):
             raise tinybird_error(404, f'Job with id "{job_id}" not found', doc)
         return job
+
+    def _retained(self, job: StoredJob) -> bool:
+        return job.facts.created >= self._store.now() - RETENTION_SECONDS
 
     async def list_jobs(self, request: web.Request) -> web.Response:
         await self._authorize(request)
@@ -121,6 +126,8 @@ class TinybirdApi:
         wanted = {key: query[key] for key in ("kind", "status", "pipe_id", "pipe_name") if key in query}
         items = []
         for job in self._store.jobs(API):
+            if not self._retained(job):
+                continue
             snap = self._store.observe(job)
             created = naive_utc(snap.created_at)
             values = {
@@ -222,6 +229,16 @@ class TinybirdApi:
         attrs = {"datasource": _datasource(name), "mode": mode, "url": url, "format": file_format}
         return self._start(request, IMPORT, attrs)
 
+    def bulk_job(self, spec: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """A copy or sink job of a pipe, as its start call would make it (``/_emulator/jobs/tinybird``)."""
+        kind, pipe = spec.get("kind", "copy"), spec.get("pipe")
+        if kind not in ("copy", "sink") or not isinstance(pipe, str) or not pipe:
+            raise ValueError("tinybird bulk jobs take {'kind': 'copy' or 'sink', 'pipe': '<pipe name>'}")
+        attrs: dict[str, Any] = {**_pipe(pipe), "parameters": {}}
+        if kind == "copy":
+            attrs.update(datasource=_datasource(f"{pipe}_copy"), mode=None)
+        return str(uuid.uuid4()), kind, attrs
+
     # --- SQL on jobs_log --------------------------------------------------------------
 
     async def sql(self, request: web.Request) -> web.Response:
@@ -248,6 +265,7 @@ def register(app: web.Application, store: JobStore, token: str) -> None:
     """Add the Tinybird routes to ``app`` and its states to ``store``."""
     store.register_api(API, STATES)
     handlers = TinybirdApi(store, token)
+    store.register_maker(API, handlers.bulk_job)
     router = app.router
     router.add_get("/v0/jobs{slash:/?}", handlers.list_jobs, name=route_name(API, "jobs"))
     router.add_post("/v0/jobs/{job_id}/cancel", handlers.cancel_job, name=route_name(API, "job_cancel"))

@@ -1,7 +1,10 @@
 """Just enough SQL to answer queries on ``tinybird.jobs_log`` the way the Tinybird docs write them.
 
 Clients fall back to jobs_log once a job has left the Jobs API (48 h retention), so the emulator
-must answer ``SELECT ... FROM tinybird.jobs_log WHERE job_id = '...' FORMAT JSON``. The grammar
+must answer ``SELECT ... FROM tinybird.jobs_log WHERE job_id = '...' FORMAT JSON``, and event
+watchers read time windows of it (``updated_at >= '...' AND status IN (...) ... LIMIT n OFFSET m``).
+Values compare as ClickHouse compares a column with a string literal of its own format: DateTime
+strings ('2024-07-22 11:47:58') sort as text in time order. The grammar
 understood is deliberately tiny and everything else is refused with a message saying what the
 emulator does understand, rather than answered wrongly.
 """
@@ -31,21 +34,30 @@ JOBS_LOG_COLUMNS: Mapping[str, str] = {
     "job_metadata": "String",
 }
 GRAMMAR = (
-    "SELECT <* | columns> FROM tinybird.jobs_log [WHERE <column> = '<value>' [AND ...]] "
-    "[ORDER BY <column> [ASC|DESC]] [LIMIT <n>] FORMAT JSON"
+    "SELECT <* | columns> FROM tinybird.jobs_log [WHERE <column> <=|>=|<|>|=> '<value>' "
+    "| <column> IN ('<value>', ...) [AND ...]] [ORDER BY <column> [ASC|DESC]] [LIMIT <n> [OFFSET <m>]] FORMAT JSON"
 )
+OPERATORS = {
+    "=": lambda value, wanted: value == wanted,
+    ">=": lambda value, wanted: value >= wanted,
+    "<=": lambda value, wanted: value <= wanted,
+    ">": lambda value, wanted: value > wanted,
+    "<": lambda value, wanted: value < wanted,
+}
 
 _QUERY = re.compile(
     r"""^\s*SELECT\s+(?P<columns>.+?)
         \s+FROM\s+(?P<table>[\w.]+)
         (?:\s+WHERE\s+(?P<where>.+?))?
         (?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+(?P<direction>ASC|DESC))?)?
-        (?:\s+LIMIT\s+(?P<limit>\d+))?
+        (?:\s+LIMIT\s+(?P<limit>\d+)(?:\s+OFFSET\s+(?P<offset>\d+))?)?
         (?:\s+FORMAT\s+(?P<format>\w+))?
         \s*;?\s*$""",
     re.IGNORECASE | re.DOTALL | re.VERBOSE,
 )
-_CONDITION = re.compile(r"^\s*(?P<column>\w+)\s*=\s*'(?P<value>(?:[^'\\]|\\.)*)'\s*$", re.DOTALL)
+_CONDITION = re.compile(r"^\s*(?P<column>\w+)\s*(?P<op>>=|<=|=|>|<)\s*'(?P<value>(?:[^'\\]|\\.)*)'\s*$", re.DOTALL)
+_IN = re.compile(r"^\s*(?P<column>\w+)\s+IN\s*\((?P<values>.*)\)\s*$", re.DOTALL | re.IGNORECASE)
+_LITERAL = re.compile(r"\s*'(?P<value>(?:[^'\\]|\\.)*)'\s*(?:,|$)", re.DOTALL)
 _AND = re.compile(r"\s+AND\s+", re.IGNORECASE)
 
 
@@ -56,10 +68,12 @@ class SqlError(ValueError):
 @dataclass(frozen=True)
 class Query:
     columns: tuple[str, ...]
-    conditions: tuple[tuple[str, str], ...] = ()
+    conditions: tuple[tuple[str, str, str | tuple[str, ...]], ...] = ()
+    """(column, operator, value): ``=``, ``>=``, ``<=``, ``>``, ``<`` with a value, ``IN`` with a tuple of them."""
     order_by: str | None = None
     descending: bool = False
     limit: int | None = None
+    offset: int = 0
 
 
 def parse_query(sql: str) -> Query:
@@ -82,6 +96,7 @@ def parse_query(sql: str) -> Query:
         order_by=order_by,
         descending=(match["direction"] or "").upper() == "DESC",
         limit=int(match["limit"]) if match["limit"] else None,
+        offset=int(match["offset"]) if match["offset"] else 0,
     )
 
 
@@ -102,13 +117,42 @@ def _columns(text: str) -> tuple[str, ...]:
     return names
 
 
-def _condition(text: str) -> tuple[str, str]:
+def _condition(text: str) -> tuple[str, str, str | tuple[str, ...]]:
+    listed = _IN.match(text)
+    if listed is not None:
+        _check_columns([listed["column"]])
+        values, rest = [], listed["values"]
+        while rest.strip():
+            literal = _LITERAL.match(rest)
+            if literal is None:
+                raise SqlError(f"IN takes a list of 'quoted' values, got {listed['values'].strip()!r}")
+            values.append(_unescape(literal["value"]))
+            rest = rest[literal.end() :]
+        if not values:
+            raise SqlError("IN () needs at least one value")
+        return listed["column"], "IN", tuple(values)
     match = _CONDITION.match(text)
     if match is None:
-        raise SqlError(f"only conditions of the form column = 'value' are understood, got {text.strip()!r}")
+        raise SqlError(
+            f"only conditions of the forms column = 'value' (or >=, <=, >, <) and column IN ('a', 'b') are "
+            f"understood, got {text.strip()!r}"
+        )
     _check_columns([match["column"]])
-    value = re.sub(r"\\(.)", r"\1", match["value"])
-    return match["column"], value
+    return match["column"], match["op"], _unescape(match["value"])
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def _holds(row: Mapping[str, Any], column: str, operator: str, wanted: str | tuple[str, ...]) -> bool:
+    """NULL satisfies no condition, as in SQL."""
+    value = row[column]
+    if value is None:
+        return False
+    if operator == "IN":
+        return str(value) in wanted
+    return bool(OPERATORS[operator](str(value), wanted))
 
 
 def _ordered(rows: list[Mapping[str, Any]], column: str, descending: bool) -> list[Mapping[str, Any]]:
@@ -127,13 +171,13 @@ def run_query(query: Query, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]
     selected = [
         row
         for row in table
-        if all(row[column] is not None and str(row[column]) == value for column, value in query.conditions)
+        if all(_holds(row, column, operator, value) for column, operator, value in query.conditions)
     ]
     if query.order_by is not None:
         selected = _ordered(selected, query.order_by, query.descending)
     before_limit = len(selected)
     if query.limit is not None:
-        selected = selected[: query.limit]
+        selected = selected[query.offset : query.offset + query.limit]
     data = [{column: row[column] for column in query.columns} for row in selected]
     answer: dict[str, Any] = {
         "meta": [{"name": column, "type": JOBS_LOG_COLUMNS[column]} for column in query.columns],

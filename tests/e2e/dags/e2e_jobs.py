@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.providers.common.compat.sdk import DAG
+from airflow.providers.standard.operators.python import PythonOperator
 
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
@@ -59,3 +60,34 @@ with DAG(dag_id="e2e_worker_death", start_date=START, schedule=None, catchup=Fal
         retry_delay=timedelta(seconds=1),
         on_execute_callback=leave_pid_file,
     )
+
+
+def provider_origin() -> dict[str, Any]:
+    """Where the task process loaded the provider from, its version, and the processes it runs under."""
+    from importlib.metadata import version
+
+    import psutil
+
+    import airflow_jobs_provider
+
+    parents = [" ".join(parent.cmdline()) for parent in psutil.Process().parents()]
+    return {"file": airflow_jobs_provider.__file__, "version": version("airflow-jobs-provider"), "parents": parents}
+
+
+with DAG(dag_id="e2e_provider_origin", start_date=START, schedule=None, catchup=False, tags=["e2e"]) as origin_dag:
+    PythonOperator(task_id="origin", python_callable=provider_origin)
+
+
+with DAG(dag_id="e2e_deferred_start", start_date=START, schedule=None, catchup=False, tags=["e2e"]) as deferred_start:
+    # The operator itself defers: it starts the job, then waits for it in the triggerer.
+    TriggerJobOperator(task_id="start", job=POPULATE, wait_for_completion=True, deferrable=True, poll_interval=1)
+
+KEBOOLA_JOB = {"component": "keboola.ex-db-snowflake", "config": "e2e-batch", "mode": "run"}
+
+with DAG(dag_id="e2e_keboola_watch", start_date=START, schedule=None, catchup=False, tags=["e2e"]) as keboola_watch:
+    # Keboola reads many jobs in one search: the watches of one triggerer share its batched polls.
+    start = TriggerJobOperator(task_id="start", jobs_conn_id="jobs_keboola", job=KEBOOLA_JOB)
+    watch = JobSensor(
+        task_id="watch", jobs_conn_id="jobs_keboola", job_id=JOB_ID, deferrable=True, poke_interval=1, timeout=600
+    )
+    start >> watch

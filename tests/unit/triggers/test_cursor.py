@@ -188,3 +188,26 @@ def test_merging_two_copies_handles_every_job_either_handled():
     assert merged.floor == START + 1
     assert set(merged.done) == {"a", "b"}
     assert set(merged.running) == {"r1", "r2"}
+
+
+def test_seen_until_round_trips_and_decides_how_far_back_a_restart_reads() -> None:
+    cursor = JobCursor.start(1000.0, None)
+    assert cursor.need() == 1000.0
+    cursor.saw_until(1500.0)
+    cursor.saw_until(1200.0)
+    restored = JobCursor.from_json(cursor.to_json())
+    assert restored is not None and restored.seen_until == 1500.0 and restored.need() == 1500.0
+
+
+def test_a_cursor_stored_before_seen_until_reads_back_to_its_latest_handled_job() -> None:
+    restored = JobCursor.from_json({"version": 1, "since": 1000.0, "floor": 1100.0, "done": [["a", 1300.0]]})
+    assert restored is not None and restored.need() == 1300.0
+
+
+def test_a_job_that_ended_long_before_the_watcher_started_never_fires_later() -> None:
+    """A list read far back for another watcher of the same stream shows it: not this watcher's job."""
+    cursor = started()
+    cursor.select([], frozenset({JobStatus.SUCCEEDED}))  # the baseline
+    old, recent = job("old", at=START - 3600), job("recent", at=START + 5)
+    assert ids(cursor.select([old, recent], frozenset({JobStatus.SUCCEEDED}))) == ["recent"]
+    assert "old" not in cursor.done

@@ -1,0 +1,1 @@
+"""The production-shaped deployment: PostgreSQL, CeleryExecutor on Redis, two workers, two triggerers."""
