@@ -92,7 +92,7 @@ $(STAMP_E2E): pyproject.toml Makefile
 # the wheel): SQLite + LocalExecutor (tests/e2e), then PostgreSQL + Celery + two triggerers (tests/e2e/prod).
 test-e2e: dist e2e-system $(STAMP_E2E)
 	$(VENV_E2E)/bin/python -m uv pip install --quiet --python $(VENV_E2E)/bin/python --reinstall-package airflow-jobs-provider \
-		"$$(ls dist/*.whl)[test]" $(E2E_AIRFLOW)
+		"$$(ls dist/*.whl)[test,openlineage]" $(E2E_AIRFLOW)
 	JOBS_E2E=1 $(VENV_E2E)/bin/$(PYTEST) -m e2e tests/e2e --ignore=tests/e2e/prod
 	JOBS_E2E=1 $(VENV_E2E)/bin/$(PYTEST) -m e2e tests/e2e/prod
 
