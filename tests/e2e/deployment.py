@@ -49,7 +49,8 @@ class Deployment:
         self.home = Path(tempfile.mkdtemp(prefix="jobs-e2e-"))
         self.logs = self.home / "logs"
         self.runtime = self.home / "runtime"  # where e2e DAGs leave pid files for the tests
-        for folder in (self.logs, self.runtime, self.home / "dags"):
+        self.lineage = self.home / "openlineage"  # one file per OpenLineage event (test_lineage.py)
+        for folder in (self.logs, self.runtime, self.lineage, self.home / "dags"):
             folder.mkdir()
         self.e2e_dags = e2e_dags
         self.api_port = api_port or free_port()
@@ -118,6 +119,7 @@ class Deployment:
     def settings(self) -> dict[str, dict[str, str]]:
         """Airflow's configuration, by section; passed as ``AIRFLOW__SECTION__KEY`` variables."""
         api_url = f"http://127.0.0.1:{self.api_port}"
+        lineage_transport = {"type": "file", "log_file_path": str(self.lineage / "event"), "append": False}
         return {
             "core": {
                 "dags_folder": str(self.home / "dags"),
@@ -150,6 +152,14 @@ class Deployment:
             # a deferring try's late "success" can fail the already resumed try (apache/airflow#72716).
             "workers": {"min_heartbeat_interval": "1"},
             "dag_processor": {"refresh_interval": "10", "min_file_process_interval": "60"},
+            # The OpenLineage provider's own file transport, one file per event: task processes emit at
+            # once, and appended events of several kilobytes can interleave. Only DAGs that call
+            # enable_lineage() emit (e2e_lineage), so the other cases see no extra API reads.
+            "openlineage": {
+                "transport": json.dumps(lineage_transport),
+                "namespace": "jobs-provider-e2e",
+                "selective_enable": "True",
+            },
         }
 
     def python(self, code: str) -> str:
