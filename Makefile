@@ -5,7 +5,9 @@
 # make docs  - build the documentation site (docs/, mkdocs.yml) in strict mode into site/
 # make dist  - build the sdist and wheel into dist/ (the `build` frontend), check them (twine, scripts/check_dist.py)
 # make test-e2e - the end-to-end suite on two live Airflow 3.3 deployments installed from the wheel: SQLite +
-#                 LocalExecutor, then PostgreSQL + CeleryExecutor (Redis) + two workers + two triggerers (about 9 minutes)
+#                 LocalExecutor, then PostgreSQL + CeleryExecutor (Redis) + two workers + two triggerers; a browser test
+#                 included (about 10 minutes)
+# make airflow - a local Airflow 3.3 with the example DAGs and the emulator; prints the URL and login, Ctrl-C stops it
 # make soak  - only the soak (1,000 jobs through injected faults; also part of make test on 3.3), prints its report
 # make bench - triggerer scale: 100 to 10,000 watches, ours against the peers (about 6 minutes; .venv-bench)
 PYTHON ?= python3
@@ -49,7 +51,7 @@ E2E_AIRFLOW := "apache-airflow[celery,postgres]==$(AIRFLOW_VERSION)" apache-airf
 	apache-airflow-providers-postgres==7.1.1 "celery[redis]==5.6.2"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test venvs test-suites $(SUITES) test-e2e soak bench lint docs emulator clean dist e2e-system
+.PHONY: demo test venvs test-suites $(SUITES) test-e2e soak bench lint docs emulator clean dist e2e-system airflow browser
 
 # One venv per Airflow version, built by uv; only .venv (the latest) carries the docs tools.
 $(STAMPS): pyproject.toml Makefile
@@ -116,9 +118,9 @@ $(STAMP_E2E): pyproject.toml Makefile
 
 # Two live Airflow 3.3 deployments on loopback, one after the other, each with the emulator (jobs-emulator from
 # the wheel): SQLite + LocalExecutor (tests/e2e), then PostgreSQL + Celery + two triggerers (tests/e2e/prod).
-test-e2e: dist e2e-system $(STAMP_E2E)
+test-e2e: dist e2e-system browser $(STAMP_E2E)
 	$(VENV_E2E)/bin/python -m uv pip install --quiet --python $(VENV_E2E)/bin/python --reinstall-package airflow-jobs-provider \
-		"$$(ls dist/*.whl)[test]" $(E2E_AIRFLOW)
+		"$$(ls dist/*.whl)[test,browser,openlineage]" $(E2E_AIRFLOW)
 	JOBS_E2E=1 $(VENV_E2E)/bin/$(PYTEST) -m e2e tests/e2e --ignore=tests/e2e/prod
 	JOBS_E2E=1 $(VENV_E2E)/bin/$(PYTEST) -m e2e tests/e2e/prod
 
@@ -135,6 +137,16 @@ bench: $(STAMP_BENCH)
 
 soak: $(STAMP)
 	$(BIN)/$(PYTEST) -m soak tests/soak
+
+# The same deployment as test-e2e, with the example DAGs only, until Ctrl-C (scripts/local_airflow.py).
+airflow: $(STAMP)
+	$(BIN)/python scripts/local_airflow.py
+
+# The browser test drives Debian's chromium (Playwright's own browser download needs the internet).
+# make airflow runs from .venv, the e2e suite from .venv-e2e (which installs the wheel's [browser] extra).
+browser: $(STAMP)
+	test -x /usr/bin/chromium || $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
+	$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e ".[browser]"
 
 emulator: $(STAMP)
 	$(BIN)/jobs-emulator --port 8080
