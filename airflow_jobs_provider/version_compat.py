@@ -14,8 +14,9 @@ What differs, and where it is handled:
   3.3 nothing calls it and the job keeps running (triggers/jobs.py).
 - 3.2+: the connection form comes from ``conn-fields`` in provider info; before, from the hook's
   ``get_connection_form_widgets()`` / ``get_ui_field_behaviour()`` (hooks/jobs.py).
-- 3.0+: ``BaseHook.aget_connection`` resolves a connection without blocking the triggerer's loop;
-  on 2.11 the sync lookup runs in a worker thread instead (hooks/jobs.py, on ``AIRFLOW_V_3_0_PLUS``).
+- 3.1+: ``BaseHook.aget_connection`` resolves a connection without blocking the triggerer's loop;
+  on 2.11 and 3.0 (no async lookup) the sync lookup runs in a worker thread instead (hooks/jobs.py,
+  on ``AIRFLOW_V_3_1_PLUS``).
 - 3.0+: ``BaseEventTrigger`` (asset watchers); on 2.11 ``JobEventTrigger`` stands on ``BaseTrigger``
   so that it still imports (triggers/jobs.py, on ``AIRFLOW_V_3_0_PLUS``).
 - 3.0+: the Task SDK's exceptions (``airflow.sdk.exceptions``); a deferral that timed out resumes as
@@ -40,6 +41,7 @@ def _base_version(version: str) -> tuple[int, int, int]:
 
 AIRFLOW_VERSION_TUPLE = _base_version(AIRFLOW_VERSION)
 AIRFLOW_V_3_0_PLUS = AIRFLOW_VERSION_TUPLE >= (3, 0, 0)
+AIRFLOW_V_3_1_PLUS = AIRFLOW_VERSION_TUPLE >= (3, 1, 0)
 AIRFLOW_V_3_2_PLUS = AIRFLOW_VERSION_TUPLE >= (3, 2, 0)
 AIRFLOW_V_3_3_PLUS = AIRFLOW_VERSION_TUPLE >= (3, 3, 0)
 
@@ -47,6 +49,7 @@ __all__ = [
     "AIRFLOW_VERSION",
     "AIRFLOW_VERSION_TUPLE",
     "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
 ]

@@ -243,6 +243,11 @@ class HttpJobsApi(JobsApi[Request, Response]):
         reader.add(jobs)
         return reader.window(complete=True)
 
+    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
+        """The spec's own errors first (a start that could not be sent has no job to look for)."""
+        self.start_request(spec)
+        return super().lookup_problem(spec)
+
     def list_pages(
         self,
         query: Mapping[str, Any],

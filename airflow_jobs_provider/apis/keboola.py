@@ -303,10 +303,6 @@ class KeboolaApi(HttpJobsApi):
         return keboola_story.summary(job)
 
     # -- the job of a start: same component, configuration and branch, created since
-    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
-        self.start_request(spec)  # the spec's own errors first
-        return None
-
     def find_running(self, spec: Mapping[str, Any]) -> Exchange[list[Job]]:
         if spec.get("configData") is not None or spec.get("config") is None:
             raise JobsConfigError(

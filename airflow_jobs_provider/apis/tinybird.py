@@ -308,10 +308,6 @@ class TinybirdApi(HttpJobsApi):
         return tinybird_story.summary(job)
 
     # -- the job of a start: same kind, same pipe (an import: same data source), created since
-    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
-        self.start_request(spec)  # the spec's own errors first
-        return None
-
     def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
         kind = spec["kind"]
         filters = {"kind": LISTED_KINDS[kind]}

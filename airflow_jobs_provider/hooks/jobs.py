@@ -28,7 +28,7 @@ from airflow_jobs_provider.apis.story import StoryPage
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport
 from airflow_jobs_provider.hooks.retry import RetryPolicy
-from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_1_PLUS
 
 
 class SyncSender(Protocol):
@@ -274,6 +274,6 @@ def _mask_secret(secret: str) -> None:
 
 async def _aget_connection(conn_id: str) -> Any:
     """Resolve a connection without blocking the triggerer's event loop."""
-    if AIRFLOW_V_3_0_PLUS:
+    if AIRFLOW_V_3_1_PLUS:
         return await BaseHook.aget_connection(conn_id)
-    return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # Airflow 2.11
+    return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # Airflow 2.11 and 3.0: no async lookup

@@ -31,11 +31,11 @@ from airflow.providers.common.compat.sdk import (
     AirflowTaskTimeout,
 )
 
-from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_2_PLUS
 
-if AIRFLOW_V_3_0_PLUS:
+if AIRFLOW_V_3_2_PLUS:
     from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferralError
-else:  # Airflow 2.11
+else:  # Airflow 2.11 and 3.1: the Task SDK raises these from airflow.exceptions
     from airflow.exceptions import AirflowRescheduleException, TaskDeferralError  # type: ignore[no-redef]
 
 AIRFLOW2_DEFERRAL_TIMEOUT = "Trigger/execution timeout"

@@ -19,16 +19,19 @@ REQUEST_TIMEOUT = 30.0
 
 
 class AirflowApi:
-    """A client for one api-server; it signs in as the SimpleAuthManager's all-admins user."""
+    """A client for one api-server; it signs in as one of the SimpleAuthManager's users."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, login: tuple[str, str]) -> None:
         self.base_url = base_url.rstrip("/")
+        self._login = login
         self._http = requests.Session()
         self._http.trust_env = False  # loopback only: never through a proxy from the environment
 
     def sign_in(self) -> None:
-        """``GET /auth/token`` hands out an admin token when all users are admins (test set-up only)."""
-        answer = self._http.get(f"{self.base_url}/auth/token", timeout=REQUEST_TIMEOUT)
+        """``POST /auth/token`` with the user's name and password, as the login form does."""
+        username, password = self._login
+        body = {"username": username, "password": password}
+        answer = self._http.post(f"{self.base_url}/auth/token", json=body, timeout=REQUEST_TIMEOUT)
         answer.raise_for_status()
         self._http.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
 

@@ -14,6 +14,7 @@ from the source tree, so a module, entry point or ``py.typed`` missing from the 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -31,6 +32,8 @@ from tests.support.polling import poll_until
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DAGS = Path(__file__).resolve().parent / "dags"
 TOKEN = "e2e-token-5f2a"
+USER = "admin"
+"""The SimpleAuthManager's default user (``[core] simple_auth_manager_users = admin:admin``)."""
 START_TIMEOUT = 240.0
 """Bound for everything to come up and parse the DAGs; it takes about 20 s on 2 cores."""
 
@@ -42,14 +45,20 @@ VENV_BIN = Path(sys.executable).parent
 class Deployment:
     """Build the home, start every process, and stop them all (``stop`` is safe to call twice)."""
 
-    def __init__(self) -> None:
+    def __init__(self, api_port: int | None = None, e2e_dags: bool = True) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="jobs-e2e-"))
         self.logs = self.home / "logs"
         self.runtime = self.home / "runtime"  # where e2e DAGs leave pid files for the tests
-        for folder in (self.logs, self.runtime, self.home / "dags"):
+        self.lineage = self.home / "openlineage"  # one file per OpenLineage event (test_lineage.py)
+        for folder in (self.logs, self.runtime, self.lineage, self.home / "dags"):
             folder.mkdir()
-        self.api_port = free_port()
-        self.api = AirflowApi(f"http://127.0.0.1:{self.api_port}")
+        self.e2e_dags = e2e_dags
+        self.api_port = api_port or free_port()
+        # Signed in as a user does: the password goes in the file the SimpleAuthManager reads.
+        self.password = secrets.token_urlsafe(12)
+        (self.home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({USER: self.password}))
+        self.url = f"http://127.0.0.1:{self.api_port}"
+        self.api = AirflowApi(self.url, (USER, self.password))
         self.components: dict[str, Component] = {}
         self.emulator: EmulatorServer | None = None
         self.env: dict[str, str] = {}
@@ -110,6 +119,7 @@ class Deployment:
     def settings(self) -> dict[str, dict[str, str]]:
         """Airflow's configuration, by section; passed as ``AIRFLOW__SECTION__KEY`` variables."""
         api_url = f"http://127.0.0.1:{self.api_port}"
+        lineage_transport = {"type": "file", "log_file_path": str(self.lineage / "event"), "append": False}
         return {
             "core": {
                 "dags_folder": str(self.home / "dags"),
@@ -118,7 +128,7 @@ class Deployment:
                 "parallelism": "8",
                 "execution_api_server_url": f"{api_url}/execution/",
                 "auth_manager": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-                "simple_auth_manager_all_admins": "True",
+                "simple_auth_manager_users": f"{USER}:admin",
             },
             "database": {"sql_alchemy_conn": f"sqlite:///{self.home / 'airflow.db'}"},
             "api": {"base_url": api_url, "secret_key": self._secret_key, "workers": "1"},
@@ -142,6 +152,14 @@ class Deployment:
             # a deferring try's late "success" can fail the already resumed try (apache/airflow#72716).
             "workers": {"min_heartbeat_interval": "1"},
             "dag_processor": {"refresh_interval": "10", "min_file_process_interval": "60"},
+            # The OpenLineage provider's own file transport, one file per event: task processes emit at
+            # once, and appended events of several kilobytes can interleave. Only DAGs that call
+            # enable_lineage() emit (e2e_lineage), so the other cases see no extra API reads.
+            "openlineage": {
+                "transport": json.dumps(lineage_transport),
+                "namespace": "jobs-provider-e2e",
+                "selective_enable": "True",
+            },
         }
 
     def python(self, code: str) -> str:
@@ -180,7 +198,8 @@ class Deployment:
         return "\n".join(parts)
 
     def _link_dags(self) -> None:
-        for dag_file in [*(ROOT / "example_dags").glob("example_*.py"), *E2E_DAGS.glob("*.py")]:
+        e2e = E2E_DAGS.glob("*.py") if self.e2e_dags else ()
+        for dag_file in [*(ROOT / "example_dags").glob("example_*.py"), *e2e]:
             (self.home / "dags" / dag_file.name).symlink_to(dag_file)
 
     def _start_emulator(self) -> EmulatorServer:

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from airflow_jobs_provider.emulator import EmulatorServer
-from tests.support.airflow_versions import once_on_airflow_3
+from tests.support.airflow_versions import once_on_latest_airflow
 
-pytestmark = once_on_airflow_3
+pytestmark = once_on_latest_airflow
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-pyfaktory"

@@ -6,6 +6,7 @@ import pytest
 
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.support.dagrun import run_dag
+from tests.support.jobs import SLOW_START
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -35,7 +36,8 @@ def test_example_dag_triggers_a_sync_then_the_sensor_watches_it(live):
 
 @pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
 def test_a_sync_that_succeeds_passes_in_every_mode(live, mode, mocker):
-    live.script("airbyte", outcome="succeeded", queue_seconds=0.1, duration=0.6)
+    # Deferrable: still running at the first poke, even on a loaded machine (a dag.test() task takes ~1 s to start).
+    live.script("airbyte", outcome="succeeded", queue_seconds=0.1, duration=SLOW_START if mode == "deferrable" else 0.6)
     trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
     result = run_dag(f"airbyte_{mode}")
@@ -64,7 +66,7 @@ def test_a_sync_that_fails_or_is_cancelled_fails_the_sensor(live, mode, outcome,
 
 def test_incomplete_attempts_keep_the_sensor_waiting(live, capsys):
     """A failing Airbyte job is ``incomplete`` while it retries: RUNNING, never the end."""
-    live.script("airbyte", outcome="failed", queue_seconds=0, duration=1.0)
+    live.script("airbyte", outcome="failed", queue_seconds=0, duration=SLOW_START)
 
     result = run_dag("airbyte_poke")
 

@@ -31,6 +31,7 @@ from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.operators.jobs import TriggerJobOperator
 from airflow_jobs_provider.sensors.jobs import JobSensor
 from tests.conftest import TOKEN
+from tests.support.airflow_versions import keeps_a_connection_whose_extra_is_not_json, only_airflow_3_0_and_3_1
 from tests.support.jobs import start_tinybird_job
 from tests.support.odd_api import OddApi, odd_api
 
@@ -237,7 +238,12 @@ def test_the_table_has_at_least_forty_cases() -> None:
     assert len({case.name for case in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+VERSION_MARKS = {"extra not JSON": keeps_a_connection_whose_extra_is_not_json}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=case.name, marks=VERSION_MARKS.get(case.name, ())) for case in CASES]
+)
 def test_bad_input(case: Case, live: Any, odd_pair: tuple[OddApi, OddApi], monkeypatch: pytest.MonkeyPatch) -> None:
     odd, other = odd_pair
     env = Env(live, odd, other, monkeypatch)
@@ -257,3 +263,13 @@ def test_bad_input(case: Case, live: Any, odd_pair: tuple[OddApi, OddApi], monke
         assert paths and set(paths) == {case.path}, f"the id reached {paths}"
     for check in case.extra_checks:
         check(env)
+
+
+@only_airflow_3_0_and_3_1
+def test_airflow_3_0_and_3_1_drop_a_connection_whose_extra_is_not_json(live: Any, monkeypatch: pytest.MonkeyPatch):
+    """Their connection lookup discards it, so the task fails with Airflow's "isn't defined", not our message."""
+    from airflow.exceptions import AirflowNotFoundException
+
+    env = Env(live, None, None, monkeypatch)  # type: ignore[arg-type]
+    with pytest.raises(AirflowNotFoundException, match="isn't defined"):
+        with_conn("{api: tinybird")(env)

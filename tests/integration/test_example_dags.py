@@ -49,7 +49,8 @@ def test_declarative_rest_api(live):
 
 
 def test_if_running_joins_the_job_already_running(live, capsys):
-    live.set_defaults("keboola", duration=0.8, queue_seconds=0.1)
+    # long enough to still run when the second task looks, even on a loaded machine
+    live.set_defaults("keboola", duration=4.0, queue_seconds=0.1)
 
     result = run_dag("example_if_running")
 

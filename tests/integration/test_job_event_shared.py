@@ -86,8 +86,9 @@ async def test_watchers_with_different_filters_or_intervals_do_not_share(live, s
         requests = list_polls(live, profile) - polls
         triggerer.raise_failures()
 
-    # copy @ INTERVAL (two watchers, one poll) + populate @ INTERVAL + copy @ 2 x INTERVAL
-    assert 2.5 * intervals - 2 <= requests <= 2.5 * intervals + 3, f"{requests} requests in {intervals:.1f} intervals"
+    # copy @ INTERVAL (two watchers, one poll) + populate @ INTERVAL + copy @ 2 x INTERVAL; a loaded
+    # machine (two suites side by side on 2 cores) stretches each poll's period, so the floor has slack
+    assert 2.5 * intervals - 3 <= requests <= 2.5 * intervals + 3, f"{requests} requests in {intervals:.1f} intervals"
 
 
 def test_benchmark_fifty_watchers_shared_versus_unshared(live):

@@ -10,6 +10,7 @@ from airflow_jobs_provider.hooks.jobs import JobsHook
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
 from tests.support.dagrun import run_dag
+from tests.support.jobs import SLOW_START
 from tests.support.polling import apoll_until, poll_until
 
 CONN_ID = "jobs_keboola"
@@ -177,7 +178,7 @@ def test_example_dag_runs_a_job_and_waits_for_it(live):
 @pytest.mark.usefixtures("airflow_db")
 @pytest.mark.parametrize("mode", MODES)
 def test_done_job_succeeds_in_every_mode(live, mode, mocker):
-    live.set_defaults("keboola", queue_seconds=0.1, duration=0.4)
+    live.set_defaults("keboola", queue_seconds=0.1, duration=SLOW_START if mode == "deferrable" else 0.4)
     trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
     result = run_dag(f"keboola_{mode}")

@@ -12,7 +12,7 @@ import yaml
 
 from airflow_jobs_provider.get_provider_info import get_provider_info
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_2_PLUS
-from tests.support.airflow_versions import only_airflow_2, only_airflow_3
+from tests.support.airflow_versions import needs_connection_form_loader, only_airflow_2, only_airflow_3
 from tests.support.dagrun import run_dag
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,11 +44,13 @@ def test_connection_type_is_registered(airflow_db):
 @only_airflow_3
 def test_job_link_reads_the_job_url_xcom_in_the_serialized_dag():
     """Airflow 3's api-server resolves a link from its serialized xcom_key; ours is job_url."""
-    from airflow.serialization.serialized_objects import DagSerialization
-
     from tests.support.dagrun import load_dag
 
-    serialized = DagSerialization.to_dict(load_dag("example_tinybird_copy"))
+    if AIRFLOW_V_3_2_PLUS:
+        from airflow.serialization.serialized_objects import DagSerialization as Serializer
+    else:  # 3.0 and 3.1 call it SerializedDAG
+        from airflow.serialization.serialized_objects import SerializedDAG as Serializer
+    serialized = Serializer.to_dict(load_dag("example_tinybird_copy"))
     (start,) = [t["__var"] for t in serialized["dag"]["tasks"] if t["__var"]["task_id"] == "start_copy"]
     assert start["_operator_extra_links"] == {"Job": "job_url"}
 
@@ -74,6 +76,7 @@ def test_job_link_reads_the_job_url_xcom_from_the_serialized_dag(airflow_db, liv
     assert "/acme/ui/runs/" in result.xcom("run_report", "job_url")  # the job's page, not its API resource
 
 
+@needs_connection_form_loader
 def test_connection_form_is_declared_for_the_ui(airflow_db):
     """3.2+ reads provider info's conn-fields; 2.11 the hook's classmethods. Both offer the same choices."""
     from airflow.providers_manager import ProvidersManager

@@ -53,21 +53,21 @@ def example_dag_ids() -> list[str]:
     return sorted(set(ids))
 
 
-def quick_defaults(live: Any) -> None:
-    for api in ("tinybird", "acme", "keboola", "airbyte", "faktory"):
-        live.set_defaults(api, **QUICK)
-
-
-def example_conf(live: Any, dag_id: str) -> dict[str, Any] | None:
-    """What an example DAG needs before it runs: the job it watches, or the other team's jobs it waits for."""
+def prepare_example(live: Any, dag_id: str) -> dict[str, Any] | None:
+    """What an example DAG needs before it runs (as scripts/demo.py does): its conf, or the jobs it waits for."""
     if dag_id == "example_job_from_conf":
         return {"job_id": start_tinybird_job(live, "succeeded")}
-    if dag_id == "example_cross_team_dependency":  # its sensors wait for jobs ending after the run's start
+    if dag_id == "example_cross_team_dependency":  # the other team's jobs, still running when the DAG starts
         for api in ("tinybird", "keboola"):
-            live.set_defaults(api, queue_seconds=0.05, duration=1.5)
+            live.set_defaults(api, queue_seconds=0.05, duration=2.0)
         JobsHook("jobs_default").start_job({"kind": "copy", "pipe": "sales_rollup"})
         JobsHook("jobs_keboola").start_job({"component": "keboola.ex-db-snowflake", "config": "554424643"})
     return None
+
+
+def quick_defaults(live: Any) -> None:
+    for api in ("tinybird", "acme", "keboola", "airbyte", "faktory"):
+        live.set_defaults(api, **QUICK)
 
 
 def failing_runs(live: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Callable[[], dict[str, Any] | None]]]:
@@ -189,7 +189,7 @@ def test_no_secret_reaches_logs_xcom_trigger_kwargs_errors_or_the_api_log(live, 
     for dag_id in example_dag_ids():
         live.reset()
         quick_defaults(live)
-        results.append((dag_id, run_dag(dag_id, example_conf(live, dag_id))))
+        results.append((dag_id, run_dag(dag_id, prepare_example(live, dag_id))))
     failed = []
     for dag_id, prepare in failing_runs(live, monkeypatch):
         live.reset()

@@ -6,7 +6,7 @@ import pytest
 
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.support.dagrun import run_dag
-from tests.support.jobs import start_tinybird_job
+from tests.support.jobs import SLOW_START, start_tinybird_job
 
 MODES = ["poke", "reschedule", "deferrable"]
 pytestmark = pytest.mark.usefixtures("airflow_db")
@@ -14,9 +14,8 @@ pytestmark = pytest.mark.usefixtures("airflow_db")
 
 @pytest.mark.parametrize("mode", MODES)
 def test_done_job_succeeds_and_its_final_state_is_the_xcom(live, mode, mocker):
-    # long enough to outlast dag.test's setup (it parses and writes every test DAG first), so the
-    # deferrable sensor's first look finds the job running and really defers
-    job_id = start_tinybird_job(live, "succeeded", progress=[30, 60], duration=3.0)
+    duration = SLOW_START if mode == "deferrable" else 0.6  # still running at the first poke
+    job_id = start_tinybird_job(live, "succeeded", progress=[30, 60], duration=duration)
     trigger_runs = mocker.spy(JobStatusTrigger, "run")
 
     result = run_dag(f"sensor_{mode}", {"job_id": job_id})

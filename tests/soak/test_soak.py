@@ -57,10 +57,10 @@ from tests.soak.plan import (
     TCP_RATES,
     marker_for,
 )
-from tests.support.airflow_versions import once_on_airflow_3
+from tests.support.airflow_versions import once_on_latest_airflow
 from tests.support.polling import poll_until
 
-pytestmark = [pytest.mark.soak, once_on_airflow_3]
+pytestmark = [pytest.mark.soak, once_on_latest_airflow]
 
 TOKEN = "soak-token-7d2e"
 SEED = 20260

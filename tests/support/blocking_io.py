@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_1_PLUS
 
 FORBIDDEN = AssertionError("blocking call on the triggerer's event loop")
 SLOW_CALLBACK = 0.1
@@ -29,13 +29,13 @@ BlockingIoGuard = Callable[..., contextlib.AbstractContextManager[list[str]]]
 def forbid_sync_connection_lookup_on_the_loop(mocker: Any) -> None:
     """Fail the test if the trigger resolves its connection with the blocking lookup on the loop.
 
-    Airflow 3 has BaseHook.aget_connection, so the sync lookup must not be called at all. Airflow
-    2.11 has no async lookup: the hook runs the sync one in a worker thread, which is allowed.
+    Airflow 3.1+ has BaseHook.aget_connection, so the sync lookup must not be called at all. Airflow
+    2.11 and 3.0 have no async lookup: the hook runs the sync one in a worker thread, which is allowed.
     """
     from airflow.providers.common.compat.sdk import BaseHook
 
     forbidden = AssertionError("blocking connection lookup on the triggerer's event loop")
-    if AIRFLOW_V_3_0_PLUS:
+    if AIRFLOW_V_3_1_PLUS:
         mocker.patch.object(BaseHook, "get_connection", side_effect=forbidden)
         return
     lookup = BaseHook.get_connection

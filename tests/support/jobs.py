@@ -6,6 +6,10 @@ from typing import Any
 
 from airflow_jobs_provider.hooks.jobs import JobsHook
 
+SLOW_START = 5.0
+"""Seconds a job runs when a test needs it still running at the task's first poke: a dag.test()
+task takes one to four seconds to start on a loaded 2-core machine (two suites side by side)."""
+
 
 def start_tinybird_job(emulator: Any, outcome: str = "succeeded", **script: Any) -> str:
     script.setdefault("duration", 0.6)

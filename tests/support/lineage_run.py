@@ -45,6 +45,9 @@ def lineage_runs(emulator: Any, airflow_db: Path, tmp_path_factory: pytest.TempP
     text = "\n".join(texts)
     yield {"results": results, "events": events, "text": text, "url": emulator.url}
 
+RESULTS_ENV = "JOBS_LINEAGE_RESULTS"
+"""Where the child process writes one JSON line per DAG run."""
+
 
 def run_with_lineage(events_prefix: Path, dag_ids: list[str], timeout: float = 300) -> dict[str, dict[str, Any]]:
     """Each DAG's state, task states and XComs; each event lands in a file ``<events_prefix>-<time>.json``.
@@ -53,8 +56,10 @@ def run_with_lineage(events_prefix: Path, dag_ids: list[str], timeout: float = 3
     appending events of several kilobytes to one file interleaves them.
     """
     transport = {"type": "file", "log_file_path": str(events_prefix), "append": False}
+    results_file = events_prefix.parent / "runs.jsonl"  # not stdout: forked task processes write there too
     env = {
         **os.environ,
+        RESULTS_ENV: str(results_file),
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "jobs-provider-tests",
         "AIRFLOW__OPENLINEAGE__DISABLED": "False",
@@ -64,10 +69,9 @@ def run_with_lineage(events_prefix: Path, dag_ids: list[str], timeout: float = 3
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     results = {}
-    for line in answer.stdout.splitlines():
-        if line.startswith("LINEAGE_RUN "):
-            result = json.loads(line[len("LINEAGE_RUN ") :])
-            results[result["dag_id"]] = result
+    for line in (results_file.read_text().splitlines() if results_file.exists() else []):
+        result = json.loads(line)
+        results[result["dag_id"]] = result
     if answer.returncode != 0 or set(results) != set(dag_ids):
         output = f"{answer.stdout[-4000:]}\n{answer.stderr[-4000:]}"
         raise AssertionError(f"lineage runs failed (exit {answer.returncode}):\n{output}")
@@ -81,7 +85,8 @@ def main(dag_ids: list[str]) -> None:
         result = run_dag(dag_id)
         xcoms = {f"{task}/{key}": value for (task, key), value in result.xcoms.items()}
         line = {"dag_id": dag_id, "state": result.state, "task_states": result.task_states, "xcoms": xcoms}
-        print("LINEAGE_RUN " + json.dumps(line, default=str), flush=True)
+        with open(os.environ[RESULTS_ENV], "a", encoding="utf-8") as results:
+            results.write(json.dumps(line, default=str) + "\n")
 
 
 if __name__ == "__main__":

@@ -5,14 +5,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from airflow_jobs_provider.version_compat import AIRFLOW_V_3_2_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_2_PLUS
 
 
 def rebuilt(trigger: Any) -> Any:
     """What the triggerer does: serialize, store the kwargs, rebuild the trigger from them.
 
-    Airflow 3.2+ passes the kwargs through airflow.sdk.serde; older versions (2.11) through the
-    Trigger row's Fernet-encrypted BaseSerialization. Either rejects what is not plain data.
+    Airflow 3.2+ passes the kwargs through airflow.sdk.serde; older versions (2.11 to 3.1) through
+    the Trigger row's Fernet-encrypted BaseSerialization (``Trigger.encrypt_kwargs`` since 3.0,
+    ``Trigger._encrypt_kwargs`` on 2.11). Either rejects what is not plain data.
     """
     classpath, kwargs = trigger.serialize()
     stored: Any
@@ -23,7 +24,8 @@ def rebuilt(trigger: Any) -> Any:
     else:
         from airflow.models.trigger import Trigger
 
-        stored = Trigger._decrypt_kwargs(Trigger._encrypt_kwargs(kwargs))
+        encrypt = Trigger.encrypt_kwargs if AIRFLOW_V_3_0_PLUS else Trigger._encrypt_kwargs
+        stored = Trigger._decrypt_kwargs(encrypt(kwargs))
     module, _, name = classpath.rpartition(".")
     return getattr(importlib.import_module(module), name)(**stored)
 

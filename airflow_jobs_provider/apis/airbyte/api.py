@@ -320,10 +320,6 @@ class AirbyteApi(HttpJobsApi):
 
     # -- the job of a start: same connection and job type, created since. Airbyte runs one job per
     # connection at a time (a second start is a 409), so a running job of the connection blocks a start.
-    def lookup_problem(self, spec: Mapping[str, Any]) -> str | None:
-        self.start_request(spec)  # the spec's own errors first
-        return None
-
     def target_filters(self, spec: Mapping[str, Any]) -> dict[str, Any]:
         return {"connectionId": spec["connectionId"], "orderBy": "createdAt|DESC", "limit": MAX_LIMIT}
 
