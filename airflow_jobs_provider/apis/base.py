@@ -128,6 +128,13 @@ class JobsApi(Generic[SendT, ReplyT]):
         yield from ()
         return StoryPage((), dict(cursor or {}))
 
+    @property
+    def story_costs_requests(self) -> bool:
+        """``story`` of a running job sends requests of its own, beyond the poll: such reads are
+        paced so that a batched poll stays a batched poll (tasks/story_pace.py). False here: the
+        job answer says it all."""
+        return False
+
     def summary(self, job: Job) -> Summary:
         """What the API says of a finished job's duration, queue time, rows and bytes."""
         return Summary()

@@ -296,6 +296,8 @@ class KeboolaApi(HttpJobsApi):
         given = extra_url(self.settings, keboola_story.STORAGE_EXTRA, "https://connection.keboola.com")
         return given or stack_storage_url(self.settings.base_url) or self.settings.base_url
 
+    story_costs_requests = True  # the run's events: a Storage API request per read
+
     def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:
         return (yield from keboola_story.story(self, job, cursor))
 

@@ -339,6 +339,10 @@ class RestApi(HttpJobsApi):
             payload=dict(document),
         )
 
+    @property
+    def story_costs_requests(self) -> bool:
+        return "log" in self.endpoints  # extra log_endpoint: a request per read
+
     def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:
         return (yield from rest_story.story(self, job, cursor))
 

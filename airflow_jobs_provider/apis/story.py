@@ -13,6 +13,7 @@ characters, cut to ``MAX_LINE`` characters, and cleared of the connection's secr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +36,7 @@ MIN_SECRET = 4
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 SECRET_KEY = re.compile(r"(token|password|secret|authorization|credential|api[_-]?key|^#)", re.IGNORECASE)
 STORY_EXTRA = "job_story"
+STORY_INTERVAL_EXTRA = "story_interval"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,22 @@ def story_enabled(settings: ApiSettings) -> bool:
             f"connection {settings.conn_id!r}: extra {STORY_EXTRA!r} must be true or false, got {value!r}"
         )
     return value
+
+
+def story_interval_extra(settings: ApiSettings) -> float | None:
+    """Extra ``story_interval``: seconds between story reads of a running job (tasks/story_pace.py), or None."""
+    value = settings.extras.get(STORY_INTERVAL_EXTRA)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not a number: the check below names it
+            value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 10**7:
+        raise JobsConfigError(
+            f"connection {settings.conn_id!r}: extra {STORY_INTERVAL_EXTRA!r} must be a number of seconds "
+            f"(0 reads the story at every poll), got {value!r}"
+        )
+    return float(value)
 
 
 def extra_url(settings: ApiSettings, name: str, example: str) -> str | None:

@@ -65,6 +65,11 @@ class TriggerJobOperator(BaseOperator):
     :param reuse_started_job: on a retry, reconnect to the job an earlier try started if it is
         still pending, running or succeeded (Airflow 3.3 task state store) instead of starting another.
         Before 3.3 there is no task state store: every try, a retry too, starts a new job.
+    :param job_story: while waiting, log the job's own story (its events, attempts, log entries);
+        False reads none (the summary line stays). Connection extra ``job_story: false`` turns it off too.
+    :param story_interval: seconds between story reads of a running job that shows no change, for
+        the APIs whose story costs requests (default: connection extra ``story_interval``, else the
+        larger of 5 minutes and 30 ``poll_interval``); 0 reads at every poll. See tasks/story_pace.py.
     """
 
     template_fields: Sequence[str] = ("job", "jobs_conn_id")
@@ -84,6 +89,8 @@ class TriggerJobOperator(BaseOperator):
         cancel_on_kill: bool = True,
         reuse_started_job: bool = True,
         if_running: str = "start",
+        job_story: bool = True,
+        story_interval: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -98,6 +105,8 @@ class TriggerJobOperator(BaseOperator):
         self.cancel_on_kill = cancel_on_kill
         self.reuse_started_job = reuse_started_job
         self.if_running = check_if_running(if_running)
+        self.job_story = options.story_switch(job_story)
+        self.story_interval = options.story_interval(story_interval)
         self.started_job_id: str | None = None
 
     @cached_property
@@ -132,6 +141,8 @@ class TriggerJobOperator(BaseOperator):
                     status_overrides=self.status_overrides,
                     cancel_on_kill=self.cancel_on_kill,
                     deadline_source=which,
+                    job_story=self.job_story,
+                    story_interval=self.story_interval,
                 ),
                 method_name="execute_complete",
             )
@@ -186,7 +197,10 @@ class TriggerJobOperator(BaseOperator):
         push_job_xcoms(context["ti"], self.hook, job, self.log)
 
     def _wait(self, job: Job) -> str:
-        progress, story = ProgressLog(), JobStory(self.log)
+        progress = ProgressLog()
+        story = JobStory(
+            self.log, enabled=self.job_story, interval=self.story_interval, poll_interval=self.poll_interval
+        )
         give_up_at = time.monotonic() + self.timeout if self.timeout else None
         while True:
             if line := progress.line(job):

@@ -169,6 +169,11 @@ class JobSensor(_JobWaitSensor):
     :param cancel_on_timeout: cancel the job when the sensor times out (its ``timeout`` or the task's
         ``execution_timeout``), in every mode. Off by default: the job may matter to someone else,
         and a sensor only watches it.
+    :param job_story: log the job's own story (its events, attempts, log entries); False reads none
+        (the summary line stays). Connection extra ``job_story: false`` turns it off for every task.
+    :param story_interval: seconds between story reads of a running job that shows no change, for
+        the APIs whose story costs requests (default: connection extra ``story_interval``, else the
+        larger of 5 minutes and 30 ``poke_interval``); 0 reads at every poke. See tasks/story_pace.py.
     """
 
     template_fields: Sequence[str] = ("job_id", "jobs_conn_id")
@@ -179,12 +184,16 @@ class JobSensor(_JobWaitSensor):
         job_id: str,
         cancel_on_kill: bool = False,
         cancel_on_timeout: bool = False,
+        job_story: bool = True,
+        story_interval: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.job_id = job_id
         self.cancel_on_kill = cancel_on_kill
         self.cancel_on_timeout = cancel_on_timeout
+        self.job_story = options.story_switch(job_story)
+        self.story_interval = options.story_interval(story_interval)
         self._story: JobStory | None = None
         """This watch's story (poke and deferrable modes); reschedule mode keeps its cursor in the task state store."""
 
@@ -211,6 +220,8 @@ class JobSensor(_JobWaitSensor):
             cancel_on_kill=self.cancel_on_kill,
             deadline_source=deadline_source,
             story_cursor=self._story.cursor if self._story is not None else None,  # where the first look stopped
+            job_story=self.job_story,
+            story_interval=self.story_interval,
         )
 
     def _log_found(self, job: Any) -> None:
@@ -219,10 +230,13 @@ class JobSensor(_JobWaitSensor):
 
     def _job_story(self, context: Context) -> JobStory:
         """One story per watch; between reschedule-mode pokes its cursor lives in the task state store."""
+        choices: dict[str, Any] = {
+            "enabled": self.job_story, "interval": self.story_interval, "poll_interval": self.poke_interval,
+        }  # fmt: skip
         if self.reschedule and not self.deferrable:
-            self._story = JobStory.between_pokes(self.log, context)
+            self._story = JobStory.between_pokes(self.log, context, **choices)
         elif self._story is None:
-            self._story = JobStory(self.log)
+            self._story = JobStory(self.log, **choices)
         return self._story
 
     def _execution_timeout_passed(self) -> str:

@@ -27,3 +27,23 @@ def timeout_after_interval(timeout: float | None, interval: float, interval_name
             f"timeout ({timeout:g}s) is shorter than {interval_name} ({interval:g}s), so the job would be "
             f"checked once at most: raise timeout or lower {interval_name}"
         )
+
+
+def story_switch(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise JobsConfigError(f"job_story must be True or False, got {value!r}")
+    return value
+
+
+def story_interval(value: Any) -> float | None:
+    """None (the connection's extra, else the default), or seconds; 0 reads the story at every poll."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise JobsConfigError(
+            f"story_interval must be a number of seconds (or a timedelta), 0 to read the story at every poll, "
+            f"got {value!r}"
+        )
+    return float(value)

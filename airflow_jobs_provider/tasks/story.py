@@ -4,18 +4,22 @@ One ``JobStory`` follows one watch: the operator's wait, the sensor's pokes, the
 Its cursor is plain JSON. It travels from the worker to the trigger (a kwarg), and a
 reschedule-mode sensor keeps it in the task state store (Airflow 3.3+) between pokes. Without a
 store, a reschedule-mode sensor reads the story once, when the job has ended, so that no line
-shows twice. A story that cannot be read is a warning, once, never the task's failure: the job's
-outcome is what counts.
+shows twice. A story that costs requests is paced (tasks/story_pace.py): read at the first look,
+when the job changes state, at the end, and otherwise once per story interval, so that batched
+polling stays well under a request per job per interval. A story that cannot be read is a
+warning, once, never the task's failure: the job's outcome is what counts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.exceptions import JobsError
+from airflow_jobs_provider.tasks.story_pace import PACE_KEY, StoryPace, story_interval
 
 if TYPE_CHECKING:
     from airflow_jobs_provider.apis.story import StoryPage
@@ -26,32 +30,43 @@ CURSOR_KEY = "jobs_provider.story_cursor"
 
 
 class JobStory:
-    """:param log: the task's (or the trigger's) logger. :param cursor: where an earlier watch stopped."""
+    """
+    :param log: the task's (or the trigger's) logger.
+    :param cursor: where an earlier watch stopped (with its pace, tasks/story_pace.py).
+    :param enabled: the task's ``job_story``; False reads no story (the summary line stays: it costs nothing).
+    :param interval: the task's ``story_interval`` (None: the connection's, else the default).
+    :param poll_interval: the watch's seconds between polls, for the default story interval.
+    """
 
     def __init__(
         self, log: logging.Logger | Any, cursor: Mapping[str, Any] | None = None, *, store: Any = None,
-        only_at_end: bool = False,
+        only_at_end: bool = False, enabled: bool = True, interval: float | None = None,
+        poll_interval: float = 10.0, clock: Callable[[], float] = time.time,
     ) -> None:  # fmt: skip
         self.log = log
         self.cursor: dict[str, Any] = dict(cursor) if isinstance(cursor, Mapping) else {}
         self.store = store
         self.only_at_end = only_at_end
-        self._off = False
+        self.interval = interval
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self.pace = StoryPace.from_cursor(self.cursor)
+        self._off = not enabled
 
     @classmethod
-    def between_pokes(cls, log: logging.Logger | Any, context: Mapping[str, Any]) -> JobStory:
+    def between_pokes(cls, log: logging.Logger | Any, context: Mapping[str, Any], **options: Any) -> JobStory:
         """A reschedule-mode poke's story: its cursor in the task state store, else read once at the end."""
         store = context.get("task_state_store")
         if store is None:
-            return cls(log, only_at_end=True)
+            return cls(log, only_at_end=True, **options)
         kept = store.get(CURSOR_KEY)
-        return cls(log, kept if isinstance(kept, Mapping) else None, store=store)
+        return cls(log, kept if isinstance(kept, Mapping) else None, store=store, **options)
 
     def follow(self, hook: JobsHook, job: Job) -> None:
         """Read and log what is new in the job's story (worker side)."""
         if self._wanted(hook, job):
             try:
-                self._log(hook.story(job, self.cursor))
+                self._log(job, hook.story(job, self._api_cursor()))
             except JobsError as error:
                 self._give_up(error)
                 return
@@ -62,7 +77,7 @@ class JobStory:
         """The same in the triggerer."""
         if self._wanted(hook, job):
             try:
-                self._log(await hook.astory(job, self.cursor))
+                self._log(job, await hook.astory(job, self._api_cursor()))
             except JobsError as error:
                 self._give_up(error)
 
@@ -73,16 +88,25 @@ class JobStory:
         self.log.info(summary_line(job, hook.api.summary(job), job.url))
 
     def _wanted(self, hook: JobsHook, job: Job) -> bool:
-        from airflow_jobs_provider.apis.story import story_enabled  # not at DAG parse
+        """Read now? Not when turned off; a costly story only when its pace says so (tasks/story_pace.py)."""
+        from airflow_jobs_provider.apis.story import story_enabled, story_interval_extra  # not at DAG parse
 
         if not self._off and not story_enabled(hook.api.settings):
             self._off = True
-        return not self._off and (job.status.is_terminal or not self.only_at_end)
+        if self._off or (self.only_at_end and not job.status.is_terminal):
+            return False
+        if not hook.api.story_costs_requests:
+            return True
+        interval = story_interval(self.interval, story_interval_extra(hook.api.settings), self.poll_interval)
+        return self.pace.due(job, self.clock(), interval)
 
-    def _log(self, page: StoryPage) -> None:
+    def _api_cursor(self) -> dict[str, Any]:
+        return {key: value for key, value in self.cursor.items() if key != PACE_KEY}
+
+    def _log(self, job: Job, page: StoryPage) -> None:
         for line in page.lines:
             self.log.info("%s", line)
-        self.cursor = dict(page.cursor)
+        self.cursor = {**page.cursor, PACE_KEY: self.pace.read(job, self.clock())}
 
     def _give_up(self, error: JobsError) -> None:
         self._off = True

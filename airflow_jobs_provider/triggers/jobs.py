@@ -58,6 +58,9 @@ class JobStatusTrigger(BaseTrigger):
         ``execution_timeout``, see tasks/deadline.py); the timeout event carries it back to the task.
     :param story_cursor: where the task's own reading of the job's story stopped (tasks/story.py),
         so that the trigger logs only what is new.
+    :param job_story: read the job's story at all (the task's ``job_story``).
+    :param story_interval: seconds between story reads of a running job that shows no change
+        (tasks/story_pace.py); None: the connection's extra, else the default.
     """
 
     def __init__(
@@ -71,6 +74,8 @@ class JobStatusTrigger(BaseTrigger):
         cancel_on_kill: bool = True,
         deadline_source: str | None = None,
         story_cursor: dict[str, Any] | None = None,
+        job_story: bool = True,
+        story_interval: float | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -81,6 +86,8 @@ class JobStatusTrigger(BaseTrigger):
         self.cancel_on_kill = cancel_on_kill
         self.deadline_source = deadline_source
         self.story_cursor = dict(story_cursor or {})
+        self.job_story = job_story
+        self.story_interval = story_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -93,7 +100,10 @@ class JobStatusTrigger(BaseTrigger):
                 "status_overrides": self.status_overrides,
                 "cancel_on_kill": self.cancel_on_kill,
                 "deadline_source": self.deadline_source,
-                **({"story_cursor": self.story_cursor} if self.story_cursor else {}),  # rows of 0.1 stay as they were
+                # only when set: the kwargs of a trigger that uses none stay as they were in 0.1
+                **({"story_cursor": self.story_cursor} if self.story_cursor else {}),
+                **({} if self.job_story else {"job_story": False}),
+                **({} if self.story_interval is None else {"story_interval": self.story_interval}),
             },
         )
 
@@ -103,7 +113,11 @@ class JobStatusTrigger(BaseTrigger):
         return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        progress, story = ProgressLog(), JobStory(self.log, self.story_cursor)
+        progress = ProgressLog()
+        story = JobStory(
+            self.log, self.story_cursor, enabled=self.job_story, interval=self.story_interval,
+            poll_interval=self.poll_interval,
+        )  # fmt: skip
         try:
             # watch_job: a GET per poll, or shared polls when the API reads many jobs at once (batch_poller.py)
             async with self._hook() as hook, watch_job(hook, self.job_id, self.poll_interval) as watch:

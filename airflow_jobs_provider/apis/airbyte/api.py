@@ -152,6 +152,10 @@ class AirbyteApi(HttpJobsApi):
         return f"Connected to the airbyte API at {self.settings.base_url} (auth: {self.auth.mode})"
 
     # -- the job's story: attempts from the Config API when the connection opts in (apis/airbyte_story.py)
+    @property
+    def story_costs_requests(self) -> bool:
+        return self.config_url is not None  # the Config API's attempts: a request per read
+
     def story(self, job: Job, cursor: Mapping[str, Any] | None) -> Exchange[StoryPage]:
         return (yield from airbyte_story.story(self, job, cursor))
 
