@@ -21,6 +21,7 @@ from airflow_jobs_provider.hooks.loop_shared import open_sessions
 from airflow_jobs_provider.triggers.batch_poller import running_pollers
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from tests.conftest import TOKEN
+from tests.support.polling import apoll_until
 from tests.support.trigger_store import rebuilt
 
 CONN_ID = "jobs_keboola"
@@ -37,11 +38,12 @@ def start_jobs(live: Any, count: int, **script: Any) -> list[str]:
 
 
 def reads(live: Any) -> dict[str, int]:
-    """Keboola requests the emulator served: searches and single job GETs."""
+    """Keboola requests the emulator served: searches, single job GETs, and the story's event reads."""
     entries = [entry for entry in live.requests() if entry["api"] == "keboola" and entry["method"] == "GET"]
     return {
         "searches": sum(entry["path"].startswith("/search/jobs?") for entry in entries),
         "gets": sum(entry["path"].startswith("/jobs/") for entry in entries),
+        "events": sum(entry["path"].startswith("/v2/storage/events?") for entry in entries),
     }
 
 
@@ -92,6 +94,56 @@ async def test_requests_per_job_per_interval_fall_below_five_percent(live):
     per_job_per_interval = (after["searches"] - before["searches"]) / len(job_ids) / 4
     assert after["gets"] == 0
     assert per_job_per_interval <= 0.05, per_job_per_interval  # 3 pages of ≤100 ids a round: 0.012
+    await nothing_left_open()
+
+
+@pytest.mark.parametrize("story_interval", [None, 0.0])
+async def test_story_reads_stay_off_the_batched_poll_unless_asked_for(live, story_interval):
+    """100 jobs, story on, 10 shared rounds counted by search (100 ids: one page a round), not by the clock.
+
+    By default a running job whose state does not change has its events read at the first look
+    and then once per story interval (5 minutes here), so the rounds cost the searches alone;
+    ``story_interval=0`` reads them at every poll, a request per job per interval.
+    """
+    job_ids = start_jobs(live, 100, duration=60)
+    kwargs = {} if story_interval is None else {"story_interval": story_interval}
+    tasks = [asyncio.ensure_future(watch([job_id], interval=0.2, **kwargs)) for job_id in job_ids]
+    await apoll_until(lambda: reads(live)["events"] >= 100, timeout=30, what="every job's first story read")
+    start = reads(live)["searches"]
+    await apoll_until(lambda: reads(live)["searches"] >= start + 2, timeout=30, what="two more rounds")
+    before = reads(live)
+    after = await apoll_until(
+        lambda: reads(live), lambda seen: seen["searches"] >= before["searches"] + 10, timeout=60, what="ten rounds"
+    )
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+    rounds = after["searches"] - before["searches"]
+    spent = {key: after[key] - before[key] for key in after}
+    per_job_per_interval = sum(spent.values()) / len(job_ids) / rounds
+    print(f"story_interval={story_interval}: {spent} in {rounds} rounds: {per_job_per_interval:.3f} per job per interval")
+    if story_interval is None:
+        assert spent["events"] == 0 and spent["gets"] == 0, spent
+        assert per_job_per_interval <= 0.05, per_job_per_interval  # one search of 100 ids a round: 0.01
+    else:
+        assert spent["events"] >= 0.8 * len(job_ids) * rounds, spent  # the old way: a read per job per poll
+    await nothing_left_open()
+
+
+async def test_a_job_s_events_are_read_a_few_times_in_its_life_and_all_reach_the_log(live, capsys):
+    """First look, each change of state, the end: the events of 20 short jobs are all logged, once."""
+    job_ids = start_jobs(live, 20, duration=2.0, queue_seconds=0.4)
+    events = await watch(job_ids, interval=0.2)
+    out = capsys.readouterr().out
+    assert {event["status"] for event in events} == {"success"}
+    seen = reads(live)
+    rounds = seen["searches"]
+    assert seen["events"] <= 4 * len(job_ids), seen  # first look, waiting -> processing, the end (+1 for a race)
+    finished = [line for line in out.splitlines() if "finished: Component processing finished." in line]
+    assert len(finished) == len(job_ids), "each job's last event, read at its end, logged once"
+    with capsys.disabled():
+        print(f"{seen['events']} event reads for {len(job_ids)} jobs over {rounds} rounds")
     await nothing_left_open()
 
 
