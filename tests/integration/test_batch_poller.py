@@ -122,7 +122,7 @@ async def test_story_reads_stay_off_the_batched_poll_unless_asked_for(live, stor
     rounds = after["searches"] - before["searches"]
     spent = {key: after[key] - before[key] for key in after}
     per_job_per_interval = sum(spent.values()) / len(job_ids) / rounds
-    print(f"story_interval={story_interval}: {spent} in {rounds} rounds: {per_job_per_interval:.3f} per job per interval")
+    print(f"story_interval={story_interval}: {spent} in {rounds} rounds, {per_job_per_interval:.3f}/job/interval")
     if story_interval is None:
         assert spent["events"] == 0 and spent["gets"] == 0, spent
         assert per_job_per_interval <= 0.05, per_job_per_interval  # one search of 100 ids a round: 0.01
