@@ -3,7 +3,8 @@ example DAGs, open their tasks (the "Job" button, the task logs) and the connect
 
 Every page is screenshotted (``tests/e2e/browser.py``), and each screenshot's page is scanned
 for the emulator token and the user's password. The screenshots land in the test's temp folder,
-or in ``$JOBS_E2E_SCREENSHOTS`` when set; docs/assets/browser-task-log.png is one of them.
+or in ``$JOBS_E2E_SCREENSHOTS`` when set; docs/assets/browser-task-log.png (the sensor's progress)
+and docs/assets/browser-job-story.png (a Keboola job's events and the summary line) are two of them.
 """
 
 from __future__ import annotations
@@ -43,15 +44,37 @@ BUTTONS = {
 }
 
 
-def expected_log(job_id: str) -> dict[str, list[str]]:
-    """Per task, the lines its log must show, in this order (regular expressions).
+KEBOOLA_DAG, KEBOOLA_START, KEBOOLA_WAIT = "example_keboola", "run_extractor", "wait_for_extractor"
+LOGS = [(DAG_ID, START), (DAG_ID, WAIT), (KEBOOLA_DAG, KEBOOLA_WAIT)]
+"""The task logs checked: (dag id, task id)."""
+STARTED_BY = {DAG_ID: START, KEBOOLA_DAG: KEBOOLA_START}
 
-    The one place to extend when the task log tells more of the job (its own events, a summary).
+
+def expected_log(dag_id: str, job_id: str) -> dict[str, list[str]]:
+    """Per task, the lines its log must show, in this order (regular expressions): the progress,
+    the job's own events (Keboola's Storage API events of its run), and the summary line.
+
+    The one place to extend when the task log tells more of the job.
     """
     job = re.escape(job_id)
+    if dag_id == KEBOOLA_DAG:
+        event = r"\[keboola event [^\]]+\] "
+        return {
+            KEBOOLA_START: [rf"Started job {job}"],
+            KEBOOLA_WAIT: [
+                rf"{event}INFO keboola\.ex-db-snowflake: Job {job} created",
+                rf"{event}INFO keboola\.ex-db-snowflake: Running component keboola\.ex-db-snowflake",
+                rf"{event}SUCCESS keboola\.ex-db-snowflake: Job {job} finished: Component processing finished\.",
+                rf"Summary: job {job} SUCCEEDED \(raw: success\) in \S+ \(queued \S+\); read 0 B, wrote 0 B",
+            ],
+        }
     return {
         START: [rf"Started job {job}"],
-        WAIT: [rf"job {job}: RUNNING \d+%", rf"job {job}: SUCCEEDED"],
+        WAIT: [
+            rf"job {job}: RUNNING \d+%",
+            rf"job {job}: SUCCEEDED",
+            rf"Summary: job {job} SUCCEEDED \(raw: done\) in \S+ \(queued \S+\)",
+        ],
     }
 
 
@@ -169,12 +192,14 @@ def test_the_job_button_opens_the_job_url(deployment, ui, runs, screens, dag_id)
     job_page.close()
 
 
-@pytest.mark.parametrize("task_id", [START, WAIT])
-def test_the_task_log_shows_the_job(deployment, ui, run_id, screens, task_id):
+@pytest.mark.parametrize(("dag_id", "task_id"), LOGS)
+def test_the_task_log_shows_the_job(deployment, ui, runs, screens, dag_id, task_id):
+    """The progress, the job's own events and the summary line, in the log a user opens."""
     _, page = ui
-    job_id = deployment.api.xcom(DAG_ID, run_id, START, "job_id")
-    patterns = expected_log(job_id)[task_id]
-    page.goto(task_page(deployment, run_id, task_id))  # the Logs tab is the task's first
+    run_id = runs[dag_id]
+    job_id = deployment.api.xcom(dag_id, run_id, STARTED_BY[dag_id], "job_id")
+    patterns = expected_log(dag_id, job_id)[task_id]
+    page.goto(task_page(deployment, run_id, task_id, dag_id))  # the Logs tab is the task's first
     text = poll_until(
         lambda: page.inner_text("body"),
         lambda shown: _in_order(patterns, shown),
@@ -184,6 +209,9 @@ def test_the_task_log_shows_the_job(deployment, ui, run_id, screens, task_id):
         describe=lambda shown: shown[-2000:],
     )
     assert _in_order(patterns, text)
+    if dag_id == KEBOOLA_DAG:  # the job's events and the summary: docs/assets/browser-job-story.png
+        screens.shoot(page, "05-log-keboola-sensor-story", clip={"x": 0, "y": 0, "width": 1400, "height": 640})
+        return
     name = "05-log-sensor" if task_id == WAIT else "05-log-operator"
     screens.shoot(page, name, clip={"x": 0, "y": 0, "width": 1400, "height": 500})  # the log, not the blank below
 
