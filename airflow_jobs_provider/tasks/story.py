@@ -82,10 +82,13 @@ class JobStory:
                 self._give_up(error)
 
     def summarize(self, hook: JobsHook, job: Job) -> None:
-        """The summary line of a finished job: state, duration, queue time, rows and bytes, its page."""
+        """The summary line of a finished job: state, duration, queue time, rows and bytes, and the
+        page to open: the job's page in the vendor's UI (the "Job" button's), else its API resource."""
         from airflow_jobs_provider.apis.story import summary_line  # not at DAG parse
+        from airflow_jobs_provider.tasks.links import read_links
 
-        self.log.info(summary_line(job, hook.api.summary(job), job.url))
+        links = read_links(hook, job, self.log)
+        self.log.info(summary_line(job, hook.api.summary(job), links.page or links.api))
 
     def _wanted(self, hook: JobsHook, job: Job) -> bool:
         """Read now? Not when turned off; a costly story only when its pace says so (tasks/story_pace.py)."""

@@ -13,6 +13,7 @@ import pytest
 from airflow_jobs_provider.apis.base import JobsApi
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.keboola import KeboolaApi
+from airflow_jobs_provider.apis.links import JobLinks
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.story import StoryPage, story_interval_extra
 from airflow_jobs_provider.apis.tinybird import TinybirdApi
@@ -24,11 +25,15 @@ from tests.support.api_settings import TOKEN, tinybird_settings
 
 
 class StoryHook:
-    """The two things JobStory asks of a hook: its API adapter, and one story read (counted)."""
+    """What JobStory asks of a hook: its API adapter, one story read (counted), the job's links."""
 
     def __init__(self, api: JobsApi[Any, Any]) -> None:
         self.api = api
+        self.settings = api.settings
         self.cursors: list[Mapping[str, Any]] = []
+
+    def job_links(self, job: Job) -> JobLinks:
+        return JobLinks(page=f"https://connection.keboola.com/admin/projects/1/queue/{job.job_id}")
 
     def story(self, job: Job, cursor: Mapping[str, Any]) -> StoryPage:
         self.cursors.append(dict(cursor))
@@ -109,7 +114,9 @@ def test_job_story_false_reads_nothing_but_the_summary_line_stays(caplog):
     with caplog.at_level(logging.INFO, logger="test"):
         watch.summarize(hook, job(JobStatus.SUCCEEDED, "success"))
     assert hook.cursors == []
-    assert "Summary: job 42 SUCCEEDED (raw: success)" in caplog.text
+    assert "Summary: job 42 SUCCEEDED (raw: success): https://connection.keboola.com/admin/projects/1/queue/42" in (
+        caplog.text
+    ), "the page to open is the job's page in the vendor's UI"
 
 
 def test_the_connection_extra_job_story_false_reads_nothing():
