@@ -21,7 +21,7 @@ import pytest
 
 from airflow_jobs_provider.get_provider_info import CONN_FIELDS
 from tests.e2e.airflow_api import q
-from tests.e2e.browser import Screens, chromium, sign_in
+from tests.e2e.browser import VIEWPORT, Screens, chromium, sign_in
 from tests.e2e.deployment import TOKEN, USER, Deployment
 from tests.support.polling import poll_until
 
@@ -48,6 +48,8 @@ KEBOOLA_DAG, KEBOOLA_START, KEBOOLA_WAIT = "example_keboola", "run_extractor", "
 LOGS = [(DAG_ID, START), (DAG_ID, WAIT), (KEBOOLA_DAG, KEBOOLA_WAIT)]
 """The task logs checked: (dag id, task id)."""
 STARTED_BY = {DAG_ID: START, KEBOOLA_DAG: KEBOOLA_START}
+WIDE = {"width": 2300, "height": 900}
+"""The viewport of the story screenshot: a Keboola event line is about 150 characters."""
 
 
 def expected_log(dag_id: str, job_id: str) -> dict[str, list[str]]:
@@ -210,7 +212,14 @@ def test_the_task_log_shows_the_job(deployment, ui, runs, screens, dag_id, task_
     )
     assert _in_order(patterns, text)
     if dag_id == KEBOOLA_DAG:  # the job's events and the summary: docs/assets/browser-job-story.png
-        screens.shoot(page, "05-log-keboola-sensor-story", clip={"x": 0, "y": 0, "width": 1400, "height": 640})
+        page.set_viewport_size(WIDE)  # the event lines are long: the whole of them, not cut at the edge
+        try:
+            page.get_by_text("Summary: job", exact=False).first.wait_for()
+            screens.shoot(
+                page, "05-log-keboola-sensor-story", clip={"x": 0, "y": 0, "width": WIDE["width"], "height": 560}
+            )
+        finally:
+            page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
         return
     name = "05-log-sensor" if task_id == WAIT else "05-log-operator"
     screens.shoot(page, name, clip={"x": 0, "y": 0, "width": 1400, "height": 500})  # the log, not the blank below
