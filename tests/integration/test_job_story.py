@@ -69,7 +69,9 @@ def test_keboola_events_and_summary_reach_the_task_log_once(live, capsys, mode):
     (summary,) = story_lines(out, "Summary: ")
     job_id = result.xcom("start", "job_id")
     assert summary.startswith(f"Summary: job {job_id} SUCCEEDED (raw: success) in ")
-    assert "queued" in summary and "read 0 B, wrote 0 B" in summary and summary.endswith(f"/jobs/{job_id}")
+    page = result.xcom("start", "job_url")  # the job's page in the vendor's UI, as the "Job" button opens it
+    assert "/admin/projects/" in page and page.endswith(f"/queue/{job_id}")
+    assert "queued" in summary and "read 0 B, wrote 0 B" in summary and summary.endswith(f": {page}")
     final = result.xcom("wait")
     assert final["payload"]["metrics"] == {"storage": {"inputTablesBytesSum": 0, "outputTablesBytesSum": 0}}
     assert final["payload"]["result"]["message"] == "Component processing finished."

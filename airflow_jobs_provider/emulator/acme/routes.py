@@ -20,7 +20,7 @@ from aiohttp import web
 from airflow_jobs_provider.emulator.core.access_log import route_name
 from airflow_jobs_provider.emulator.core.auth import same_secret
 from airflow_jobs_provider.emulator.core.errors import JsonError, register_shape
-from airflow_jobs_provider.emulator.core.http_util import base_url, iso_z, json_object, whole_number
+from airflow_jobs_provider.emulator.core.http_util import base_url, iso_z, json_object, query_number
 from airflow_jobs_provider.emulator.core.lifecycle import Phase, Snapshot, StateNames, as_created
 from airflow_jobs_provider.emulator.core.pages import html_page, not_found_page
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
@@ -167,14 +167,10 @@ class AcmeApi:
 
 
 def _count(query: Any, name: str, low: int, high: int | None) -> int | None:
-    text = query.get(name)
-    if text is None:
-        return None
-    number = whole_number(text, low, high)
-    if number is None:
-        bounds = f"{low}..{high}" if high is not None else f">= {low}"
-        raise acme_error(422, f"{name} must be a whole number {bounds}, got {text!r}")
-    return number
+    bounds = f"{low}..{high}" if high is not None else f">= {low}"
+    return query_number(
+        query, name, low, high, lambda text: acme_error(422, f"{name} must be a whole number {bounds}, got {text!r}")
+    )
 
 
 def _moment(query: Any, name: str) -> float | None:

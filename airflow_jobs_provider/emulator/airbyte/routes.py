@@ -42,7 +42,7 @@ from airflow_jobs_provider.emulator.airbyte.shapes import (
 from airflow_jobs_provider.emulator.core.access_log import route_name
 from airflow_jobs_provider.emulator.core.auth import same_secret
 from airflow_jobs_provider.emulator.core.errors import register_shape
-from airflow_jobs_provider.emulator.core.http_util import json_object, whole_number
+from airflow_jobs_provider.emulator.core.http_util import json_object, query_number
 from airflow_jobs_provider.emulator.core.lifecycle import as_created
 from airflow_jobs_provider.emulator.core.pages import html_page, not_found_page
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
@@ -285,14 +285,11 @@ def _filters(query: Any) -> dict[str, Any]:
 
 
 def _integer(query: Any, name: str, default: int, low: int, high: int | None) -> int:
-    text = query.get(name)
-    if text is None:
-        return default
-    number = whole_number(text, low, high)
-    if number is None:
-        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise bad_request(f"{name} must be an integer {bounds}, got {text!r}.")
-    return number
+    bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+    number = query_number(
+        query, name, low, high, lambda text: bad_request(f"{name} must be an integer {bounds}, got {text!r}.")
+    )
+    return default if number is None else number
 
 
 def _moment(name: str, text: str) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,6 +38,22 @@ def whole_number(text: str, low: int, high: int | None = None) -> int | None:
         return None
     number = int(text)
     return number if number >= low and (high is None or number <= high) else None
+
+
+def query_number(
+    query: Mapping[str, str], name: str, low: int, high: int | None, refuse: Callable[[str], Exception]
+) -> int | None:
+    """Query parameter ``name`` as a whole number from ``low`` to ``high``, None when absent.
+
+    ``refuse(text)`` is the API's own error for a bad value (each words it its own way).
+    """
+    text = query.get(name)
+    if text is None:
+        return None
+    number = whole_number(text, low, high)
+    if number is None:
+        raise refuse(text)
+    return number
 
 
 def iso_z(epoch: float) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_jobs_provider.emulator.core.http_util import whole_number
+from airflow_jobs_provider.emulator.core.http_util import query_number
 from airflow_jobs_provider.emulator.core.lifecycle import Snapshot
 from airflow_jobs_provider.emulator.core.store import JobStore, StoredJob
 from airflow_jobs_provider.emulator.keboola.shapes import (
@@ -87,14 +87,12 @@ def _event(job: StoredJob, index: int, kind: str, name: str, message: str, at: f
 def _integer(query: Any, name: str, low: int, high: int | None = None) -> int | None:
     from airflow_jobs_provider.emulator.keboola.routes import keboola_error
 
-    text = query.get(name)
-    if text is None:
-        return None
-    number = whole_number(text, low, high)
-    if number is None:
-        limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise keboola_error(400, f'Invalid parameter "{name}": expected a whole number {limits}, got "{text[:40]}"')
-    return number
+    limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
+
+    def refuse(text: str) -> Exception:
+        return keboola_error(400, f'Invalid parameter "{name}": expected a whole number {limits}, got "{text[:40]}"')
+
+    return query_number(query, name, low, high, refuse)
 
 
 def list_events(store: JobStore, api: str, request: web.Request) -> list[dict[str, Any]]:
