@@ -167,6 +167,8 @@ class BatchPoller:
         self._anchor_sent = 0.0
         self._wake = asyncio.Event()
         self.rounds = 0
+        self.rounds_done = 0
+        """Rounds finished: equal to ``rounds`` between rounds (tests count requests between two such points)."""
         self.task = asyncio.get_running_loop().create_task(self._run(), name=f"jobs batch poller {conn_id}")
 
     # -- registrations
@@ -216,6 +218,7 @@ class BatchPoller:
                 self.rounds += 1
                 self._fresh.clear()
                 await self._round(hook)
+                self.rounds_done += 1
                 next_round = max(next_round + self._interval(), loop.time())
             elif self._fresh:
                 await asyncio.sleep(min(FIRST_LOOK_DELAY, self._interval() / 2))
