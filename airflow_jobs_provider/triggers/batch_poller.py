@@ -264,14 +264,10 @@ class BatchPoller:
         return window
 
     def _move_anchor(self, window: ListWindow, sent: float, received: float) -> None:
-        """The API's time of this read: its Date, else the newest change it showed; never further past the
-        last one than our own clock moved in between (a proxy's wrong Date must not skip changes)."""
         moment = window.server_time if window.server_time is not None else window.newest
-        if moment is None:
-            return
-        if self._anchor is not None:
-            moment = min(moment, self._anchor + (received - self._anchor_sent) + CLOCK_SLACK)
-        self._anchor, self._anchor_sent = moment, sent
+        if moment is not None:
+            self._anchor = next_anchor(self._anchor, self._anchor_sent, moment, received)
+            self._anchor_sent = sent
 
     async def _read_feed(self, hook: Any, job_ids: list[str]) -> set[str]:
         """Serve the jobs whose state is known from one feed read; the ids served (none if it is not trusted)."""
@@ -351,6 +347,17 @@ class BatchPoller:
         loop_shared.forget(POLLERS, self.key, self)
         if error is not None:
             self._deliver(self.job_ids, error)
+
+
+def next_anchor(previous: float | None, previous_sent: float, moment: float | None, received: float) -> float | None:
+    """The API time a feed read stands for: ``moment`` (its Date, else the newest change it showed), but
+    never further past ``previous`` than our own clock moved from sending that read to receiving this one
+    (a proxy's wrong Date must not skip changes). A moment before ``previous`` is taken: safe, only wider."""
+    if moment is None:
+        return previous
+    if previous is None:
+        return moment
+    return min(moment, previous + (received - previous_sent) + CLOCK_SLACK)
 
 
 POLLERS = "batch poller"
