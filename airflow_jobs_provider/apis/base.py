@@ -66,6 +66,9 @@ class JobsApi(Generic[SendT, ReplyT]):
     share their polls (triggers/batch_poller.py)."""
     batch_size: int = 100
     """At most this many ids per ``get_jobs`` request."""
+    batch_min_jobs: int = 1
+    """A read of fewer ids than this is done job by job: an id batch that answers for some jobs only
+    (Tinybird's, ended jobs only) pays off only when many are read at once."""
     supports_changed_feed: bool = False
     """True when ``changed_since`` lists every job that changed since a time of the API's clock, in pages:
     the shared polls then read that feed instead of every job (triggers/batch_poller.py)."""

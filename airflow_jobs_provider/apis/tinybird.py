@@ -78,6 +78,7 @@ class TinybirdApi(HttpJobsApi):
     windowed = True
     supports_batch_get = True  # jobs_log: job_id IN (...), final rows only (see ``get_jobs_request``)
     batch_size = 50  # 50 quoted ids keep the GET's URL near 3 KB
+    batch_min_jobs = 10  # it answers for ended jobs only: a few running ones cost a batch and their GETs
     supports_changed_feed = True  # jobs_log: the jobs that ended since a time (see ``changed_since``)
     feed_overlap = 120.0  # jobs_log is a data source fed after the fact: its rows may land late
 

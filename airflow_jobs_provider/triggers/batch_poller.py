@@ -59,6 +59,9 @@ CONCURRENT_PAGES = 4
 """Requests a poller has in flight at once: a round of 100 pages must not open 100 connections."""
 FEED_MAX_PAGES = 50
 """Pages one feed read takes at most (5,000 changes at 100 a page); past that the round reads job by job."""
+FEED_MIN_JOBS = 10
+"""A feed stands in for the jobs' own reads from this many known jobs on: below it the saving is small, and
+a feed shows changes of state only (a GET shows a job's progress too, which the trigger logs)."""
 CLOCK_SLACK = 2.0
 """Seconds the API's clock may run ahead of ours between two reads (``Date`` is in whole seconds)."""
 
@@ -243,12 +246,14 @@ class BatchPoller:
         cost = poll_cost(hook.api.name)
         cost.rounds += 1
         cost.job_rounds += len(job_ids)
-        served = await self._read_feed(hook, job_ids) if hook.api.supports_changed_feed else set()
+        known = sum(job_id in self._known for job_id in job_ids)
+        feed = hook.api.supports_changed_feed and known >= FEED_MIN_JOBS
+        served = await self._read_feed(hook, job_ids) if feed else set()
         await self._read(hook, [job_id for job_id in job_ids if job_id not in served])
 
     async def _take_anchor(self, hook: Any) -> None:
         """A feed's first read: one page, for the API's clock only (no job is served from it)."""
-        if self._anchor is None and hook.api.supports_changed_feed:
+        if self._anchor is None and hook.api.supports_changed_feed and len(self._jobs) >= FEED_MIN_JOBS:
             await self._feed_window(hook, None)
 
     async def _feed_window(self, hook: Any, since: float | None) -> ListWindow | None:
@@ -296,7 +301,7 @@ class BatchPoller:
         if not job_ids:
             return
         limit = asyncio.Semaphore(CONCURRENT_PAGES)
-        if not hook.api.supports_batch_get:
+        if not hook.api.supports_batch_get or len(job_ids) < hook.api.batch_min_jobs:
             singles = await asyncio.gather(*(self._read_one(hook, job_id, limit) for job_id in job_ids))
             for job_id, result in zip(job_ids, singles, strict=True):
                 self._deliver([job_id], result)

@@ -102,14 +102,14 @@ async def test_a_thousand_watches_cost_at_most_five_hundredths_of_a_request_per_
     poller = await between_rounds(2)  # every job registered and read once
     poll_costs(reset=True)
     before, rounds_before = len(api_requests(live, profile.api)), poller.rounds_done
-    await between_rounds(rounds_before + 8)
+    poller = await between_rounds(rounds_before + 8)
     cost = poll_costs()[profile.adapter]
     sent = len(api_requests(live, profile.api)) - before
 
     per_job_per_interval = sent / cost.job_rounds
     print(f"\n{name}: {sent} requests over {cost.rounds} rounds for {cost.job_rounds} job-rounds: "
           f"{per_job_per_interval:.4f} requests per job per interval")  # fmt: skip
-    assert cost.rounds == 8
+    assert cost.rounds == poller.rounds_done - rounds_before >= 8
     assert per_job_per_interval <= 0.05, per_job_per_interval
     assert abs(sent - cost.requests) <= 2 * cost.rounds, "the poller's own count matches the access log"
 
@@ -169,5 +169,7 @@ async def test_a_skewed_api_clock_misses_nothing(live, name, offset):
     feeds = [entry for entry in entries if FEED_MARK[name] in entry["path"]]
     singles = [entry for entry in entries if entry["path"].startswith(SINGLE[name]) and entry["method"] == "GET"]
     assert len(feeds) >= 4, "the rounds after the first looks read the feed"
-    assert len(singles) <= len(job_ids), "each job was read on its own at most once (its first look)"
+    assert len(singles) <= 2 * len(job_ids), (
+        "read alone at its first look, and once more before the API's clock was known"
+    )
     assert live.clock()["offset_seconds"] == offset
