@@ -32,7 +32,7 @@ Without either, or for what they leave out, a job is read with its own GET.
 - A trigger with a deadline nearer than its next shared read does a GET of its own at the
   deadline, so "poll, then check the deadline" holds exactly as without batching.
 
-``poll_costs()`` says what the rounds cost: requests per watched job per interval, by API.
+``poll_costs()`` (triggers/poll_costs.py) says what the rounds cost: requests per watched job per interval.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from airflow_jobs_provider.apis.base import BatchResult
@@ -51,6 +50,7 @@ from airflow_jobs_provider.apis.job import Job
 from airflow_jobs_provider.apis.paging import ListWindow
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsError
 from airflow_jobs_provider.hooks import loop_shared
+from airflow_jobs_provider.triggers.poll_costs import poll_cost
 
 log = logging.getLogger(__name__)
 FIRST_LOOK_DELAY = 0.1
@@ -366,43 +366,6 @@ def next_anchor(previous: float | None, previous_sent: float, moment: float | No
 
 
 POLLERS = "batch poller"
-
-
-@dataclass
-class PollCost:
-    """What the shared polls of one API cost in this process, counted by structure, not by clock.
-
-    ``rounds``: full rounds (one per interval); ``job_rounds``: the jobs they were for, summed;
-    ``requests``: the requests those rounds and the first looks sent (a token request aside).
-    """
-
-    rounds: int = 0
-    job_rounds: int = 0
-    requests: int = 0
-
-    @property
-    def per_job_per_interval(self) -> float:
-        return self.requests / self.job_rounds if self.job_rounds else 0.0
-
-
-_COSTS: dict[str, PollCost] = {}
-
-
-def poll_cost(api: str) -> PollCost:
-    """The running tally of ``api``'s shared polls (made on first use)."""
-    return _COSTS.setdefault(api, PollCost())
-
-
-def poll_costs(reset: bool = False) -> dict[str, PollCost]:
-    """Requests per watched job per interval by API name: ``{api: PollCost}``, for benchmarks and tests.
-
-    Take it after the watches are running (``reset=True`` first, to leave start-up out): between two
-    calls, ``requests / job_rounds`` is what one watched job costs per poll interval.
-    """
-    costs = dict(_COSTS)
-    if reset:
-        _COSTS.clear()
-    return costs
 
 
 def running_pollers() -> list[BatchPoller]:

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from airflow_jobs_provider.triggers.batch_poller import BatchPoller, poll_costs, running_pollers
+from airflow_jobs_provider.triggers.batch_poller import BatchPoller, running_pollers
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
+from airflow_jobs_provider.triggers.poll_costs import poll_costs
 from tests.support.polling import apoll_until
 from tests.support.trigger_store import first_event, rebuilt
 

@@ -25,8 +25,9 @@ import pytest
 from airflow_jobs_provider.emulator import EmulatorServer
 from airflow_jobs_provider.emulator.connections import ACME_BATCH_EXTRAS
 from airflow_jobs_provider.triggers import batch_poller
-from airflow_jobs_provider.triggers.batch_poller import poll_costs, running_pollers
+from airflow_jobs_provider.triggers.batch_poller import running_pollers
 from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
+from airflow_jobs_provider.triggers.poll_costs import poll_costs
 from tests.soak.emulator_process import emulator_process
 from tests.soak.plan import HTTP_RATES, POLICY_EXTRAS, RETRY_AFTER, SEED_BATCHED, STALL_SECONDS
 from tests.support.airflow_versions import once_on_latest_airflow

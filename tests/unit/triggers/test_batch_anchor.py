@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from airflow_jobs_provider.triggers.batch_poller import CLOCK_SLACK, PollCost, next_anchor
+from airflow_jobs_provider.triggers.batch_poller import CLOCK_SLACK, next_anchor
+from airflow_jobs_provider.triggers.poll_costs import PollCost
 
 
 def test_the_first_read_takes_the_apis_time_whatever_our_clock_says():
