@@ -1,8 +1,8 @@
 """Shared polls for JobStatusTriggers whose API reads many jobs in one request.
 
 A triggerer watching 1,000 jobs would send 1,000 GETs per poll interval, one per trigger. Here the
-triggers of one process that use the same connection, API and status overrides register their job
-id with one ``BatchPoller``, which reads for all of them once per interval and hands each trigger
+triggers of one process that use the same connection, API, status overrides and poll interval
+register their job id with one ``BatchPoller``, which reads for all of them once per interval and hands each trigger
 its job. Two reads, declared by the API (apis/base.py), whichever it has:
 
 - a **changed-since feed** (``supports_changed_feed``: Airbyte's job list by ``updatedAt``,
@@ -21,8 +21,8 @@ Without either, or for what they leave out, a job is read with its own GET.
 - A trigger's first look comes quickly and is never the feed's: new ids are read together (id
   batch, else GETs) after ``FIRST_LOOK_DELAY``, not at the next full round, so a job that has
   already ended is reported at once, and every job's state is known before the feed stands for it.
-- Rounds run at a fixed rate and read ids in registration order, so a job is read once per
-  interval whatever else comes and goes.
+- Rounds run at the watches' interval and read ids in registration order, so a job is read once
+  per interval whatever else comes and goes.
 - An error of a whole id-batch request (the API is down after retries, a refused token) goes to
   every job of that page; an error that belongs to one job (a state it cannot read) goes to that
   job only; a job an answer leaves out is read with its own GET (which reports a 404 as such).
@@ -373,8 +373,9 @@ def running_pollers() -> list[BatchPoller]:
     return loop_shared.entries_of(POLLERS)
 
 
-def _poller_for(hook: Any) -> BatchPoller:
-    key = (hook.jobs_conn_id, hook.api.name, tuple(sorted(hook.status_overrides.items())))
+def _poller_for(hook: Any, poll_interval: float) -> BatchPoller:
+    """One poller per interval too: a job read alone (few watches, no id batch) is read at its own rate."""
+    key = (hook.jobs_conn_id, hook.api.name, tuple(sorted(hook.status_overrides.items())), float(poll_interval))
     return loop_shared.shared(
         POLLERS,
         key,
@@ -390,7 +391,7 @@ async def watch_job(hook: Any, job_id: str, poll_interval: float) -> AsyncIterat
         yield JobWatch(hook, job_id)
         return
     hook.api.get_request(job_id)  # a bad id fails its own trigger here, never a shared request
-    poller = _poller_for(hook)
+    poller = _poller_for(hook, poll_interval)
     registration = poller.register(job_id, poll_interval)
     try:
         yield BatchedWatch(hook, registration)
