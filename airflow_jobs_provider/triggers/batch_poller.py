@@ -59,6 +59,9 @@ CONCURRENT_PAGES = 4
 """Requests a poller has in flight at once: a round of 100 pages must not open 100 connections."""
 FEED_MAX_PAGES = 50
 """Pages one feed read takes at most (5,000 changes at 100 a page); past that the round reads job by job."""
+FEED_PAGES_PER_JOB = 0.1
+"""Nor more pages than a tenth of the jobs it stands for: a feed busy with other jobs (an Airbyte
+workspace with many connections) costs at most 10% on top of the per-job reads that replace it."""
 FEED_MIN_JOBS = 10
 """A feed stands in for the jobs' own reads from this many known jobs on: below it the saving is small, and
 a feed shows changes of state only (a GET shows a job's progress too, which the trigger logs)."""
@@ -256,11 +259,12 @@ class BatchPoller:
         if self._anchor is None and hook.api.supports_changed_feed and len(self._jobs) >= FEED_MIN_JOBS:
             await self._feed_window(hook, None)
 
-    async def _feed_window(self, hook: Any, since: float | None) -> ListWindow | None:
+    async def _feed_window(self, hook: Any, since: float | None, jobs: int = 0) -> ListWindow | None:
         loop = asyncio.get_running_loop()
         sent = loop.time()
+        pages = max(1, min(FEED_MAX_PAGES, int(jobs * FEED_PAGES_PER_JOB)))
         try:
-            window: ListWindow = await hook.achanged_since(since, FEED_MAX_PAGES)
+            window: ListWindow = await hook.achanged_since(since, pages)
         except (JobsError, JobOutcomeError) as error:
             log.warning("%s's feed of changed jobs failed (%s): this round reads job by job", hook.api.name, error)
             return None
@@ -279,7 +283,8 @@ class BatchPoller:
         if self._anchor is None:
             await self._take_anchor(hook)
             return set()  # the jobs were first read before the API's clock was known: read them again
-        window = await self._feed_window(hook, self._anchor - hook.api.feed_overlap)
+        known = sum(job_id in self._known for job_id in job_ids)
+        window = await self._feed_window(hook, self._anchor - hook.api.feed_overlap, known)
         if window is None:
             return set()
         if not window.complete:
