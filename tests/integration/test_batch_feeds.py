@@ -9,6 +9,8 @@ rounds, over the jobs those rounds were for (``poll_costs``), never by wall-cloc
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -174,3 +176,32 @@ async def test_a_skewed_api_clock_misses_nothing(live, name, offset):
         "read alone at its first look, and once more before the API's clock was known"
     )
     assert live.clock()["offset_seconds"] == offset
+
+
+FEED_ROUTE = {"airbyte": ("airbyte", "jobs"), "rest": ("acme", "runs")}
+
+
+@pytest.mark.parametrize("name", sorted(FEED_ROUTE))
+async def test_a_failing_feed_gives_way_to_per_job_reads_and_nothing_is_missed(live, name, monkeypatch):
+    profile = PROFILES[name]
+    conn = json.loads(os.environ[f"AIRFLOW_CONN_{profile.conn_id.upper()}"])
+    conn["extra"] = {**conn["extra"], "retry_attempts": 1}  # the feed's first error is final
+    for key in ("batch_get", "batch_ids_param", "batch_size"):  # Acme's id read shares the feed's route
+        conn["extra"].pop(key, None)
+    monkeypatch.setenv(f"AIRFLOW_CONN_{profile.conn_id.upper()}_ONCE", json.dumps(conn))
+    profile = Profile(profile.api, profile.adapter, f"{profile.conn_id}_once", profile.spec, profile.outcomes)
+    ending = {o: live.create_jobs(profile.api, 6, profile.spec, ends_in=1.5, spread=2, outcome=o) for o in EVENTS}
+    running = live.create_jobs(profile.api, 6, profile.spec, ends_in=300)
+    tasks = watch_all(profile, [job_id for ids in ending.values() for job_id in ids] + running, interval=0.3)
+    await between_rounds(1)
+    api, route = FEED_ROUTE[name]
+    live.faults(api, {"5xx": 1.0}, route=route, method="GET")  # every feed read fails from now on
+    before = len(api_requests(live, profile.api))
+
+    for outcome, ids in ending.items():
+        events = await asyncio.wait_for(asyncio.gather(*(tasks[job_id] for job_id in ids)), 60)
+        assert {event["status"] for event in events} == {EVENTS[outcome]}, outcome
+    assert not any(tasks[job_id].done() for job_id in running), "a failed feed read ends no watch"
+    await stop(tasks)
+    failed_feeds = [entry for entry in api_requests(live, profile.api)[before:] if entry["status"] == 500]
+    assert failed_feeds, "the feed was tried and failed"
