@@ -62,17 +62,30 @@ class JobsApi(Generic[SendT, ReplyT]):
     """The API can stop a job (Faktory cannot)."""
     windowed: bool = False
     """True when ``list_window`` reads a time window over several pages (else it reads the one list)."""
-    supports_batch_get: ClassVar[bool] = False
+    supports_batch_get: bool = False
     """True when one request can read many jobs by id (``get_jobs``): the triggers of one process then
     share their polls (triggers/batch_poller.py)."""
-    batch_size: ClassVar[int] = 100
+    batch_size: int = 100
     """At most this many ids per ``get_jobs`` request."""
+    batch_min_jobs: int = 1
+    """A read of fewer ids than this is done job by job: an id batch that answers for some jobs only
+    (Tinybird's, ended jobs only) pays off only when many are read at once."""
+    supports_changed_feed: bool = False
+    """True when ``changed_since`` lists every job that changed since a time of the API's clock, in pages:
+    the shared polls then read that feed instead of every job (triggers/batch_poller.py)."""
+    feed_overlap: float = 30.0
+    """Seconds each feed read reaches back before the previous one's API time: a change stamped late
+    (a commit after its timestamp, a lagging replica, another server's clock) is still seen."""
     on_secret: Callable[[str], None] | None = None
     """Set by the hook to Airflow's secrets masker: gets each secret an API obtains at run time (access tokens)."""
 
     def __init__(self, settings: ApiSettings, status_overrides: Mapping[str, str] | None = None):
         self.settings = settings
         self.state_map = StateMap(self.name, self.states, status_overrides)
+        if not settings.batching:
+            self.supports_batch_get = self.supports_changed_feed = False
+        if settings.batch_overlap is not None:
+            self.feed_overlap = settings.batch_overlap
 
     # -- operations
     def start_job(self, spec: Mapping[str, Any]) -> Conversation[SendT, ReplyT, Job]:
@@ -104,6 +117,13 @@ class JobsApi(Generic[SendT, ReplyT]):
     def order_time(self, job: Job) -> float | None:
         """When the job last moved in the order its list is sorted by (epoch seconds); None if unknown."""
         return None
+
+    def changed_since(self, since: float | None, max_pages: int) -> Conversation[SendT, ReplyT, ListWindow]:
+        """Every job whose last change is at or after ``since`` (epoch seconds of the API's own clock), newest
+        first (``supports_changed_feed`` APIs only). ``complete`` False means the feed cannot be trusted
+        this time (its page cap, a page that repeats); ``server_time`` is the API's clock at the first page.
+        ``since`` None reads one page: it tells the API's clock before a poller's first feed."""
+        return (yield from self.list_window({}, since=since, max_pages=max_pages))
 
     def get_jobs(self, job_ids: Sequence[str]) -> Conversation[SendT, ReplyT, dict[str, BatchResult]]:
         """Read several jobs at once (``supports_batch_get`` APIs only).

@@ -35,12 +35,12 @@ answer, each ``{"namespace", "name"}`` or a URI ``scheme://authority/path``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_jobs_provider.apis import rest_story
-from airflow_jobs_provider.apis.base import CANCEL_REFUSED, HttpJobsApi, answer
+from airflow_jobs_provider.apis.base import CANCEL_REFUSED, BatchResult, HttpJobsApi, answer
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
@@ -51,10 +51,11 @@ from airflow_jobs_provider.apis.paging import (
     PageReader,
     merged_filters,
 )
+from airflow_jobs_provider.apis.rest_batch import BatchRead, feed_enabled
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.story import StoryPage
 from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, progress_value, quote_job_id
-from airflow_jobs_provider.exceptions import JobsApiError, JobsConfigError
+from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REQUIRED = ("start", "get", "id_field", "state_field", "states")
@@ -216,6 +217,14 @@ class RestApi(HttpJobsApi):
         self.list_created_after = created_after or ""
         self.paging = Paging.from_extras(extras, conn_id)
         self.windowed = self.paging is not None
+        self.batch_read = BatchRead.from_extras(
+            extras, conn_id, lambda text, name: Endpoint.parse(text, name, conn_id),
+            lambda key: _param(extras, key, f"connection {conn_id!r}"),
+        )  # fmt: skip
+        if self.batch_read is not None:
+            self.supports_batch_get = settings.batching
+            self.batch_size = self.batch_read.size
+        self.supports_changed_feed = feed_enabled(extras, conn_id) and settings.batching
         hosts = extras.get("link_hosts")
         if hosts is not None and (not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts)):
             raise JobsConfigError(f"connection {conn_id!r}: extra 'link_hosts' must be a list of host names")
@@ -283,6 +292,34 @@ class RestApi(HttpJobsApi):
         query = merged_filters(filters, paging.owned, self.name, "the connection's list_* extras page the list")
         reader = PageReader(self.order_time, since, paging.page_size)
         return (yield from self.list_pages(query, lambda offset: paging.params(offset, since), reader, max_pages))
+
+    def get_jobs_request(self, job_ids: Sequence[str]) -> Request:
+        read = self.batch_read
+        if read is None:
+            raise NotImplementedError("this rest connection has no 'batch_get' extra")
+        return Request(read.method, read.path, params=read.params(job_ids), headers=self.headers())
+
+    def parse_jobs(self, response: Response, job_ids: Sequence[str]) -> dict[str, BatchResult]:
+        """The asked-for jobs of a many-ids answer; an entry that cannot be read fails only its own job."""
+        root = self.batch_read.root if self.batch_read is not None else ""
+        items = dig(response.body, root) if root else response.body
+        if not isinstance(items, list):
+            raise JobsApiError(
+                f"rest many-ids answer has no array at {root or '(top level)'}: set extra 'batch_root' to the "
+                "dotted path of the job array"
+            )
+        wanted = set(job_ids)
+        found: dict[str, BatchResult] = {}
+        for item in items:
+            job_id = dig(item, self.fields["id_field"]) if isinstance(item, Mapping) else None
+            job_id = str(job_id) if isinstance(job_id, (str, int)) and not isinstance(job_id, bool) else None
+            if job_id is None or job_id not in wanted or job_id in found:
+                continue  # not ours, or unreadable: its job is read on its own
+            try:
+                found[job_id] = self.job_from({"_": item}, job_id, root="_")
+            except (JobsError, JobOutcomeError) as error:
+                found[job_id] = error
+        return found
 
     def order_time(self, job: Job) -> float | None:
         if self.paging is None or self.paging.order_field is None:

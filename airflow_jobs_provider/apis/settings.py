@@ -40,6 +40,10 @@ class ApiSettings:
     verify: bool | str = True
     retry: Mapping[str, float] = field(default_factory=dict)
     """RetryPolicy fields the connection's ``retry_*`` extras set; the rest keep the defaults."""
+    batching: bool = True
+    """Extra ``batching``: False makes every JobStatusTrigger poll its own job (no shared polls)."""
+    batch_overlap: float | None = None
+    """Extra ``batch_overlap_seconds``: how far a changed-since feed reaches back (else the API's default)."""
 
     @classmethod
     def from_connection(cls, conn: Any) -> ApiSettings:
@@ -70,6 +74,12 @@ class ApiSettings:
             timeout=_positive_float(extras.get("timeout", DEFAULT_HTTP_TIMEOUT), "timeout", conn_id),
             verify=verify,
             retry=_retry(extras, conn_id),
+            batching=_flag(extras.get("batching", True), "batching", conn_id),
+            batch_overlap=(
+                _positive_float(extras["batch_overlap_seconds"], "batch_overlap_seconds", conn_id)
+                if extras.get("batch_overlap_seconds") is not None
+                else None
+            ),
         )
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from airflow_jobs_provider.apis import tinybird_story
-from airflow_jobs_provider.apis.base import HttpJobsApi, answer, created_field
+from airflow_jobs_provider.apis.base import BatchResult, HttpJobsApi, answer, created_field
 from airflow_jobs_provider.apis.exchange import Exchange, Request, Response
 from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.apis.lineage import Dataset, JobLineage, dataset_from, unique
@@ -31,7 +31,7 @@ from airflow_jobs_provider.apis.links import JobLinks, checked_or_none, host_of
 from airflow_jobs_provider.apis.paging import DEFAULT_MAX_PAGES, ListWindow, PageReader, page_budget, read_pages
 from airflow_jobs_provider.apis.story import StoryPage, Summary
 from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, progress_value, quote_job_id, quote_segment
-from airflow_jobs_provider.exceptions import JobNotFoundError, JobsApiError, JobsConfigError
+from airflow_jobs_provider.exceptions import JobNotFoundError, JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 STATES: dict[str, JobStatus] = {
     "waiting": JobStatus.PENDING,
@@ -78,6 +78,11 @@ class TinybirdApi(HttpJobsApi):
     states = STATES
     cancelling_states = frozenset({"cancelling"})
     windowed = True
+    supports_batch_get = True  # jobs_log: job_id IN (...), final rows only (see ``get_jobs_request``)
+    batch_size = 50  # 50 quoted ids keep the GET's URL near 3 KB
+    batch_min_jobs = 10  # it answers for ended jobs only: a few running ones cost a batch and their GETs
+    supports_changed_feed = True  # jobs_log: the jobs that ended since a time (see ``changed_since``)
+    feed_overlap = 120.0  # jobs_log is a data source fed after the fact: its rows may land late
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.token}"} if self.settings.token else {}
@@ -205,6 +210,62 @@ class TinybirdApi(HttpJobsApi):
 
     def order_time(self, job: Job) -> float | None:
         return epoch(job.payload.get("updated_at"))
+
+    # -- shared polls (triggers/batch_poller.py): jobs_log for many jobs at once
+    def changed_since(self, since: float | None, max_pages: int) -> Exchange[ListWindow]:
+        """The jobs that *ended* since ``since``, from jobs_log (the window query event watchers use).
+
+        Not the Jobs API's list: it holds the 100 newest jobs by creation, so it cannot say which older
+        job changed, and none older than 48 h. A move between waiting and working is not in this feed
+        (jobs_log is read for final rows only); a watched job's end is, whatever its age.
+        """
+        budget = page_budget(max_pages if since is not None else 1)
+        reader = PageReader(self.order_time, since, LOG_PAGE_SIZE)
+
+        def page_request(offset: int) -> Request:
+            return self.jobs_log_window_request({}, since, None, offset)
+
+        def parse(response: Response) -> list[Job]:
+            return self.parse_jobs_log_rows(self.checked(response, "query jobs_log"))
+
+        return (yield from read_pages(page_request, parse, reader, budget))
+
+    def get_jobs_request(self, job_ids: Sequence[str]) -> Request:
+        """The final rows of ``job_ids`` in jobs_log. A job still waiting or working, or whose row has not
+        landed yet, is absent, and read on its own: a non-final row may lag the Jobs API, a final one cannot."""
+        if not job_ids or len(job_ids) > self.batch_size:
+            raise ValueError(f"a jobs_log batch reads 1..{self.batch_size} ids, got {len(job_ids)}")
+        bad = [job_id for job_id in job_ids if not JOBS_LOG_ID.fullmatch(job_id)]
+        if bad:
+            raise JobsConfigError(f"tinybird job id {bad[0][:80]!r} cannot be looked up in jobs_log")
+        finals = sorted(raw for raw, status in self.state_map.table.items() if status.is_terminal)
+        ids = ", ".join(f"'{job_id}'" for job_id in job_ids)
+        sql = (
+            f"SELECT {JOBS_LOG_COLUMNS} FROM tinybird.jobs_log WHERE job_id IN ({ids}) AND "
+            f"status IN ({', '.join(_sql_text(raw, 'a final state') for raw in finals)}) "
+            f"ORDER BY updated_at DESC LIMIT {2 * len(job_ids)} FORMAT JSON"
+        )
+        return Request("GET", "/v0/sql", params={"q": sql}, headers=self.headers())
+
+    def parse_jobs(self, response: Response, job_ids: Sequence[str]) -> dict[str, BatchResult]:
+        """The newest final row of each asked id; rows of ids not asked for are ignored (an answer is untrusted)."""
+        rows = self.json_object(response, "query jobs_log").get("data")
+        if not isinstance(rows, list):
+            self.parse_jobs_log_rows(response)  # raises the error that says what is wrong
+        asked = set(job_ids)
+        found: dict[str, BatchResult] = {}
+        for row in rows or ():
+            job_id = row.get("job_id") if isinstance(row, Mapping) else None
+            if job_id not in asked or job_id in found:
+                continue
+            try:
+                job = self.job_from_log_row(row, job_id)
+            except (JobsError, JobOutcomeError) as error:  # this row's fault, not the batch's
+                found[job_id] = error
+                continue
+            if job.status.is_terminal:
+                found[job_id] = job
+        return found
 
     def jobs_log_window_request(
         self, filters: Mapping[str, Any], since: float | None, until: float | None, offset: int

@@ -50,12 +50,20 @@ ACME_EXTRAS: dict[str, Any] = {
     "list_order_field": "updated",
     "list_since_param": "updated_after",
 }
+ACME_BATCH_EXTRAS: dict[str, Any] = {
+    **ACME_EXTRAS,
+    "batch_get": "GET /acme/v2/runs",
+    "batch_ids_param": "id",
+    "batch_size": 100,
+    "batch_feed": True,
+}
+"""Acme with shared polls: runs read by id (``?id=…&id=…``) and the run list as a changed-since feed."""
 LOOKUP_EXTRAS: dict[str, Any] = {"uncertain_start_settle_seconds": 1.0, "uncertain_start_polls": 2}
 """The emulator shows a job the moment it exists: a second is ample time to show an uncertain start's job."""
 
 
 def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict[str, str]:
-    """``AIRFLOW_CONN_JOBS_*`` for an emulator at ``url``: ``DEFAULT`` (Tinybird), ``ACME`` (REST),
+    """``AIRFLOW_CONN_JOBS_*`` for an emulator at ``url``: ``DEFAULT`` (Tinybird), ``ACME`` (REST), ``ACME_BATCHED``,
     ``KEBOOLA``, ``AIRBYTE``, and ``FAKTORY`` when ``faktory_url`` is given."""
 
     def conn(extra: dict[str, Any]) -> str:
@@ -64,6 +72,7 @@ def connection_env(url: str, token: str, faktory_url: str | None = None) -> dict
     return {
         "AIRFLOW_CONN_JOBS_DEFAULT": conn({"api": "tinybird"}),
         "AIRFLOW_CONN_JOBS_ACME": conn(ACME_EXTRAS),
+        "AIRFLOW_CONN_JOBS_ACME_BATCHED": conn(ACME_BATCH_EXTRAS),
         "AIRFLOW_CONN_JOBS_KEBOOLA": conn({"api": "keboola", "ui_url": url}),  # its UI pages are served here too
         "AIRFLOW_CONN_JOBS_AIRBYTE": airbyte_connection(url, token, LOOKUP_EXTRAS),
         **({"AIRFLOW_CONN_JOBS_FAKTORY": faktory_connection(faktory_url, token)} if faktory_url else {}),

@@ -12,8 +12,9 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from email.utils import formatdate
 
 from aiohttp import web
 
@@ -57,6 +58,7 @@ def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
     # injection sits between them, so a fault after the handler replaces the API's real answer.
     app = web.Application(middlewares=[access_log_middleware(log), faults.middleware, json_errors])
     app[FAULTS_KEY] = faults
+    app.on_response_prepare.append(_dated_by(store))
     for register in API_REGISTRARS:
         register(app, store, token)
     listener = app[faktory.FAKTORY_KEY]
@@ -66,6 +68,15 @@ def build_app(token: str = DEFAULT_TOKEN) -> web.Application:
     faktory_control.register(app, listener)
     airbyte_control.register(app, app[airbyte.TOKENS_KEY], store.now)
     return app
+
+
+def _dated_by(store: JobStore) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """Every answer's ``Date`` from the APIs' clock, as a real server's comes from its own clock."""
+
+    async def date(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Date"] = formatdate(store.now(), usegmt=True)
+
+    return date
 
 
 def http_url(host: str, port: int) -> str:

@@ -206,6 +206,10 @@ class JobsHook(BaseHook):
         """Several jobs in one request, on APIs with ``api.supports_batch_get`` (see ``JobsApi.get_jobs``)."""
         return await arun_exchange(self.api.get_jobs(job_ids), self._session.send)
 
+    async def achanged_since(self, since: float | None, max_pages: int) -> ListWindow:
+        """The jobs changed since ``since`` (API clock), on APIs with ``api.supports_changed_feed``."""
+        return await arun_exchange(self.api.changed_since(since, max_pages), self._session.send)
+
     async def alist_jobs(self, **filters: Any) -> list[Job]:
         return await arun_exchange(self.api.list_jobs(filters), self._session.send)
 

@@ -124,13 +124,17 @@ class Report:
         rows = [
             ("jobs started and watched", f"{self.jobs} ({ways})"),
             ("jobs on the emulator", str(self.jobs_on_emulator)),
-            ("requests sent (attempts)", f"{self.attempts} (HTTP {self.attempts - self.faktory_commands}, "
-             f"Faktory {self.faktory_commands})"),
+            (
+                "requests sent (attempts)",
+                f"{self.attempts} (HTTP {self.attempts - self.faktory_commands}, Faktory {self.faktory_commands})",
+            ),
             ("retries", str(self.retries)),
             ("most attempts, one request", str(self.max_attempts_one_request)),
             ("longest retrying, one request", f"{self.max_retry_seconds:.2f}s"),
-            ("wait - Retry-After (min)", "-" if self.min_wait_over_retry_after is None
-             else f"{self.min_wait_over_retry_after:+.3f}s"),
+            (
+                "wait - Retry-After (min)",
+                "-" if self.min_wait_over_retry_after is None else f"{self.min_wait_over_retry_after:+.3f}s",
+            ),
             ("faults injected", ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items()))),
             ("outcomes reported", ", ".join(f"{kind} {count}" for kind, count in sorted(self.outcomes.items()))),
             ("uncertain starts (not retried)", str(self.uncertain_starts)),

@@ -33,6 +33,8 @@ POLICY_EXTRAS = {
 HTTP_RATES = {"5xx": 0.20, "429": 0.05, "reset": 0.05, "stall": 0.02, "garbage": 0.01}
 # Faktory speaks TCP: no status to fail with. Its share of HTTP's 5xx + 429 becomes replies cut short.
 TCP_RATES = {"truncated": 0.25, "reset": 0.05, "stall": 0.02, "garbage": 0.01}
+SEED_BATCHED = 20261
+"""The fault seed of the batched soak (tests/soak/test_soak_batched.py)."""
 RETRY_AFTER = 0.2
 STALL_SECONDS = 3.0
 

@@ -79,6 +79,7 @@ class AirbyteApi(HttpJobsApi):
     name = "airbyte"
     states = STATES
     windowed = True
+    supports_changed_feed = True  # GET /jobs?updatedAtStart=…&orderBy=updatedAt|DESC, offset pages (list_window)
 
     def __init__(
         self,

@@ -6,7 +6,8 @@ create, a ``{"run": ...}`` envelope, upper-case states, an integer progress, 202
 The run list filters by ``state``, ``task`` and ``created_after`` (ISO 8601, inclusive), and it
 pages the way many REST APIs do: latest update first, ``limit`` (at most ``MAX_LIMIT``; without
 it, every run) and ``offset``, and ``updated_after`` (ISO 8601) for the runs updated since a time:
-what the declarative REST adapter's ``list_*`` extras describe.
+what the declarative REST adapter's ``list_*`` extras describe. ``id`` (repeated, at most ``MAX_IDS``)
+keeps the runs of those ids: the many-ids read of its ``batch_*`` extras.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ STATES = StateNames(
 )
 KIND = "run"
 MAX_LIMIT = 100
+MAX_IDS = 100
+"""``id`` may repeat (``?id=a&id=b``): the runs of those ids, at most this many per request."""
 
 
 def acme_error(status: int, message: str) -> JsonError:
@@ -153,8 +156,13 @@ class AcmeApi:
         offset = _count(query, "offset", 0, None) or 0
         after = _moment(query, "updated_after")
         created_after = _moment(query, "created_after")
+        ids = set(query.getall("id", []))
+        if len(ids) > MAX_IDS:
+            raise acme_error(422, f"at most {MAX_IDS} id parameters per request, got {len(ids)}")
         found = []
         for job in reversed(self._store.jobs(API)):  # newest first among runs updated at the same time
+            if ids and job.job_id not in ids:
+                continue
             snap = self._store.observe(job)
             wanted = (state is None or snap.raw_status == state) and (task is None or job.attrs["task"] == task)
             if created_after is not None and snap.created_at < created_after:

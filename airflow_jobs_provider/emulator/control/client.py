@@ -130,6 +130,14 @@ class EmulatorServer:
         """Remove every fault rule (``reset()`` does too)."""
         self._call("DELETE", "/_emulator/faults")
 
+    def clock(self, offset_seconds: float | None = None) -> dict[str, Any]:
+        """Set (or, without an argument, read) how far the APIs' clock runs ahead of ours; reset() zeroes it."""
+        if offset_seconds is None:
+            result: dict[str, Any] = self._call("GET", "/_emulator/clock")
+        else:
+            result = self._call("POST", "/_emulator/clock", {"offset_seconds": offset_seconds})
+        return result
+
     def reset(self) -> None:
         """Forget all jobs, scripts, fault rules and logged requests; defaults back to built-in."""
         self._call("POST", "/_emulator/reset")

@@ -166,6 +166,17 @@ class ControlApi:
         self._store.expire(job)
         return web.json_response(self._job_json(job))
 
+    async def clock(self, request: web.Request) -> web.Response:
+        """``{"offset_seconds": s}``: the APIs' clock runs ``s`` ahead of the machine's (behind when negative)."""
+        if request.method == "POST":
+            offset = (await self._body(request)).get("offset_seconds")
+            if isinstance(offset, bool) or not isinstance(offset, (int, float)) or abs(offset) > 86_400 * 30:
+                raise control_error(
+                    400, f"field 'offset_seconds' must be a number of seconds (|s| <= 30 days), got {offset!r}"
+                )
+            self._store.set_clock_offset(offset)
+        return web.json_response({"offset_seconds": self._store.clock_offset, "now": iso_z(self._store.now())})
+
     async def requests(self, request: web.Request) -> web.Response:
         return web.json_response([entry.to_json() for entry in self._log.entries()])
 
@@ -195,3 +206,5 @@ def register(
     router.add_post(f"{PREFIX}/jobs/{{api}}/{{job_id}}/state", handlers.force_state)
     router.add_post(f"{PREFIX}/jobs/{{api}}/{{job_id}}/expire", handlers.expire)
     router.add_get(f"{PREFIX}/requests", handlers.requests)
+    router.add_get(f"{PREFIX}/clock", handlers.clock)
+    router.add_post(f"{PREFIX}/clock", handlers.clock)

@@ -61,12 +61,24 @@ class JobStore:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
+        self._offset = 0.0
         self._lock = threading.RLock()
         self._apis: dict[str, _ApiSlot] = {}
         self._jobs: dict[tuple[str, str], StoredJob] = {}
 
     def now(self) -> float:
-        return self._clock()
+        """The emulated APIs' clock: ours plus the offset a test set (a server whose clock is off)."""
+        return self._clock() + self._offset
+
+    @property
+    def clock_offset(self) -> float:
+        return self._offset
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Run the APIs' clock ``seconds`` ahead of ours (behind when negative): every timestamp and
+        ``Date`` header follows. Set it before creating jobs; jobs made earlier would jump in time."""
+        with self._lock:
+            self._offset = float(seconds)
 
     # --- APIs and scripts -------------------------------------------------------------
 
@@ -118,6 +130,7 @@ class JobStore:
         """Forget jobs and scripts; every API gets the built-in defaults back."""
         with self._lock:
             self._jobs.clear()
+            self._offset = 0.0
             for slot in self._apis.values():
                 slot.defaults = BUILT_IN_SCRIPT
                 slot.scripts.clear()
