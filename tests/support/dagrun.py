@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+from tests.support.execution_api import one_execution_api_per_process
 
 
 @dataclass
@@ -43,7 +44,12 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> RunResult:
     from airflow.utils.session import create_session
 
     dag = load_dag(dag_id)
-    with _task_log_to_this_tests_stdout(), _a_task_timeout_ends_the_task_not_the_run(), _triggers_run_as_stored():
+    with (
+        _task_log_to_this_tests_stdout(),
+        _a_task_timeout_ends_the_task_not_the_run(),
+        _triggers_run_as_stored(),
+        one_execution_api_per_process(),
+    ):
         dag_run = dag.test(run_conf=conf)
     with create_session() as session:
         tis = dag_run.get_task_instances(session=session)
