@@ -26,18 +26,34 @@ class RunResult:
         return self.xcoms.get((task_id, key))
 
 
+_FILE_OF_DAG: dict[str, Path] = {}
+"""dag_id -> the file that defined it, for the files load_dag has run (DAG ids are unique in the folder)."""
+
+
 def load_dag(dag_id: str) -> Any:
-    """Import the DAG object from the dags folder (the file that defines dag_id)."""
+    """Import the DAG object from the dags folder (the file that defines dag_id), afresh on every call.
+
+    Once a file has been run, only that file is run again for its DAGs, not every file before it.
+    """
     folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
-    for path in sorted(folder.glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"dagfile_{path.stem}", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        for value in vars(module).values():
-            if getattr(value, "dag_id", None) == dag_id and hasattr(value, "test"):
-                return value
+    known = _FILE_OF_DAG.get(dag_id)
+    for path in [known] if known is not None else sorted(folder.glob("*.py")):
+        dags = _dags_of(path)
+        if dag_id in dags:
+            return dags[dag_id]
     raise LookupError(f"no DAG {dag_id} in {folder}")
+
+
+def _dags_of(path: Path) -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location(f"dagfile_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    values = [value for value in vars(module).values() if not isinstance(value, type)]  # not the DAG class itself
+    dags = {value.dag_id: value for value in values if hasattr(value, "dag_id") and hasattr(value, "test")}
+    for dag_id in dags:
+        _FILE_OF_DAG.setdefault(dag_id, path)
+    return dags
 
 
 def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> RunResult:
