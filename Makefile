@@ -78,7 +78,13 @@ test: lint docs
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --keep-going --output-sync=target test-suites; \
 		status=$$?; echo "suite timings (wall, seconds):"; cat $(TIMINGS) 2>/dev/null; exit $$status
 
-test-suites: $(SUITES)
+# Longest suite first: make -j starts prerequisites in the order listed, so the two longest start at
+# once and the two shortest fill the gaps (2 cores, CI figure for 2.11, projected for 3.x: 2.11 ~400 s,
+# 3.3 ~380 s with the soak, 3.2 ~320 s, 3.1 ~300 s). A minor missing from SUITE_ORDER runs after these.
+SUITE_ORDER ?= 2.11 3.3 3.2 3.1
+ORDERED_SUITES := $(filter $(SUITES),$(addprefix test-airflow,$(SUITE_ORDER))) \
+	$(filter-out $(addprefix test-airflow,$(SUITE_ORDER)),$(SUITES))
+test-suites: $(ORDERED_SUITES)
 
 # Strict: a broken link, a missing page or a dead anchor fails the build.
 docs: $(STAMP)

@@ -5,6 +5,7 @@
 - ``scripted``: ``Script``, the one scripted transport that drives an API's exchanges without a server.
 - ``api_settings``: connection settings for the server-less (unit) tests.
 - ``dagrun``: run a DAG with ``dag.test()`` and read back what it did.
+- ``execution_api``: one in-process Execution API per test process on Airflow 3.1/3.2, as 3.3 keeps it.
 - ``trigger_store``: a trigger rebuilt from its stored kwargs, as the triggerer gets it; its one event.
 - ``triggerer``: Airflow 3.3's own TriggerRunner, driven in the test process (event watchers).
 - ``events``: one profile per API for the event-watcher tests.

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
+from tests.support.execution_api import one_execution_api_per_process
 
 
 @dataclass
@@ -25,25 +26,47 @@ class RunResult:
         return self.xcoms.get((task_id, key))
 
 
+_FILE_OF_DAG: dict[str, Path] = {}
+"""dag_id -> the file that defined it, for the files load_dag has run (DAG ids are unique in the folder)."""
+
+
 def load_dag(dag_id: str) -> Any:
-    """Import the DAG object from the dags folder (the file that defines dag_id)."""
+    """Import the DAG object from the dags folder (the file that defines dag_id), afresh on every call.
+
+    Once a file has been run, only that file is run again for its DAGs, not every file before it.
+    """
     folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
-    for path in sorted(folder.glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"dagfile_{path.stem}", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        for value in vars(module).values():
-            if getattr(value, "dag_id", None) == dag_id and hasattr(value, "test"):
-                return value
+    known = _FILE_OF_DAG.get(dag_id)
+    for path in [known] if known is not None else sorted(folder.glob("*.py")):
+        dags = _dags_of(path)
+        if dag_id in dags:
+            return dags[dag_id]
     raise LookupError(f"no DAG {dag_id} in {folder}")
+
+
+def _dags_of(path: Path) -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location(f"dagfile_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    values = [value for value in vars(module).values() if not isinstance(value, type)]  # not the DAG class itself
+    dags = {value.dag_id: value for value in values if hasattr(value, "dag_id") and hasattr(value, "test")}
+    for dag_id in dags:
+        _FILE_OF_DAG.setdefault(dag_id, path)
+    return dags
 
 
 def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> RunResult:
     from airflow.utils.session import create_session
 
     dag = load_dag(dag_id)
-    with _task_log_to_this_tests_stdout(), _a_task_timeout_ends_the_task_not_the_run(), _triggers_run_as_stored():
+    with (
+        _task_log_to_this_tests_stdout(),
+        _a_task_timeout_ends_the_task_not_the_run(),
+        _triggers_run_as_stored(),
+        one_execution_api_per_process(),
+        _syncs_only_the_file_of_the_dag(dag),
+    ):
         dag_run = dag.test(run_conf=conf)
     with create_session() as session:
         tis = dag_run.get_task_instances(session=session)
@@ -66,6 +89,34 @@ def _read_xcoms(session: Any, dag_id: str, run_id: str) -> dict[tuple[str, str],
 
     rows = session.scalars(select(Model).where(Model.dag_id == dag_id, Model.run_id == run_id))
     return {(row.task_id, row.key): row.value for row in rows}
+
+
+@contextmanager
+def _syncs_only_the_file_of_the_dag(dag: Any) -> Iterator[None]:
+    """Let Airflow 3.3's dag.test() parse and store the DAGs of the file under test, not the whole folder.
+
+    3.3 re-parses its DAG's whole bundle on every call, so that sibling DAGs are stored too
+    (apache/airflow#64884), and serializes and hashes each: the test folder holds over a hundred
+    DAGs, about a second per run. The file under test is still parsed and stored the same way,
+    with its sibling DAGs; no test DAG depends on a DAG of another file. Earlier minors store the
+    folder once, the first time a DAG is missing.
+    """
+    if not AIRFLOW_V_3_3_PLUS:
+        yield
+        return
+    from unittest import mock
+
+    from airflow.dag_processing import dagbag as dagbag_module
+
+    whole_bundle = dagbag_module.BundleDagBag
+
+    def the_file_of_the_dag(*args: Any, dag_folder: Any = None, bundle_path: Any = None, **kwargs: Any) -> Any:
+        if dag_folder is not None and bundle_path is not None and Path(dag_folder) == Path(bundle_path):
+            dag_folder = dag.fileloc
+        return whole_bundle(*args, dag_folder=dag_folder, bundle_path=bundle_path, **kwargs)
+
+    with mock.patch.object(dagbag_module, "BundleDagBag", the_file_of_the_dag):
+        yield
 
 
 @contextmanager
