@@ -56,7 +56,9 @@ def is_timeout(error: BaseException) -> bool:
     if isinstance(error, (AirflowSensorTimeout, AirflowTaskTimeout)) or is_deferral_timeout(error):
         return True
     if isinstance(error, AirflowSkipException):
-        return isinstance(error.__cause__, AirflowSensorTimeout) or str(error).startswith(SENSOR_TIMEOUT_SKIP)
+        # an execution_timeout that fires inside poke() reaches us as that skip, the timeout its cause
+        timed_out = isinstance(error.__cause__, (AirflowSensorTimeout, AirflowTaskTimeout))
+        return timed_out or str(error).startswith(SENSOR_TIMEOUT_SKIP)
     return False
 
 

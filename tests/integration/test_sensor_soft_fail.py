@@ -145,6 +145,20 @@ def test_the_execution_timeout_passes_and_cancel_on_timeout_cancels(live, mode, 
     assert out.count(f"Cancelled job {job_id}") == 1, "cancelled once"
 
 
+@pytest.mark.parametrize("flag", FLAGS)
+def test_an_execution_timeout_inside_a_poke_cancels_too(live, flag, capsys):
+    """The alarm rings while a poke's request is in flight: Airflow's sensor turns it into its skip first."""
+    job_id = start_tinybird_job(live, "succeeded", queue_seconds=30)
+    live.faults("tinybird", {"slow": 1.0}, route="job", method="GET", slow_seconds=4)  # longer than the 1.5 s limit
+
+    result = run_dag(f"soft_poke{flag}_execution_timeout", {"job_id": job_id})
+
+    assert result.task_states == {"wait": ENDS[flag]}
+    (job,) = jobs_on(live)
+    assert job["raw_status"] == "cancelled", f"cancel_on_timeout covers a timeout inside poke(): {job}"
+    assert capsys.readouterr().out.count(f"Cancelled job {job_id}") == 1, "cancelled once"
+
+
 # -- API errors
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("flag", FLAGS)

@@ -24,7 +24,7 @@ from airflow_jobs_provider.exceptions import (
     UnknownJobStateError,
 )
 from airflow_jobs_provider.sensors.jobs import JobSensor
-from airflow_jobs_provider.tasks.soft_fail import AIRFLOW2_DEFERRAL_TIMEOUT, TaskDeferralError, skip_for
+from airflow_jobs_provider.tasks.soft_fail import AIRFLOW2_DEFERRAL_TIMEOUT, TaskDeferralError, is_timeout, skip_for
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 OUTCOMES = [JobFailedError("f"), JobCancelledError("c"), UnknownJobStateError("u")]
@@ -97,3 +97,19 @@ def test_an_api_error_event_after_a_deferral(flags, ends):
 def test_a_malformed_event_is_an_error_not_an_outcome():
     with pytest.raises(AirflowException, match="unexpected trigger event"):
         sensor(soft_fail=True).resume_execution("execute_complete", {"event": {"status": "done"}}, {})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("flag", ["soft_fail", "never_fail"])
+def test_airflows_skip_of_an_execution_timeout_inside_poke_is_a_timeout(flag):
+    """SIGALRM during a poke's request: BaseSensorOperator makes it a skip, the timeout its cause."""
+    try:
+        try:
+            raise AirflowTaskTimeout("Timeout, PID: 1")
+        except AirflowTaskTimeout as timeout:
+            raise AirflowSkipException(f"Skipping due to {flag} is set to True.") from timeout
+    except AirflowSkipException as skip:
+        assert is_timeout(skip)
+
+
+def test_a_skip_for_another_reason_is_not_a_timeout():
+    assert not is_timeout(AirflowSkipException("Skipping due to never_fail is set to True."))
