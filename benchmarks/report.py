@@ -403,3 +403,34 @@ def chart(summary: dict[str, Any], path: Path) -> Path | None:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The README's and docs' tables from a latest.json: every target, then the runs."""
+    lines = ["| target | key | measured | met |", "|---|---|---:|---|"]
+    for target in summary["targets"]:
+        mark = "yes" if target["met"] else ("not measured" if target["measured"] == NOT_MEASURED else "**no**")
+        lines.append(f"| {target['target']} | `{target['key']}` | {_value(target['measured'])} | {mark} |")
+    head = ("| watches | contender | CPU ms / 1,000 polls | CPU µs / job / interval | loop lag p50 / p99 ms "
+            "| detection p99 s | requests / job / interval | RSS / watch |")  # fmt: skip
+    lines += ["", head, "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for run in summary["runs"] + summary.get("capacity_runs", []):
+        cpu = f"{run['cpu_s_per_1000_polls'] * 1000:.0f}" if run["cpu_s_per_1000_polls"] is not None else "-"
+        per_watch = run.get("cpu_ms_per_watch_interval")
+        per_watch_text = f"{per_watch * 1000:.1f}" if per_watch is not None else "-"
+        label = LABELS[run["contender"]] + (f", {run['interval_s']:g} s interval, held" if run.get("hold") else "")
+        detect = "-" if run.get("hold") else f"{run['detection_latency_ms']['p99'] / 1000:.2f}"
+        lag = run["loop_lag_ms"]
+        lines.append(
+            f"| {run['watches']:,} | {label} | {cpu} | {per_watch_text} | {lag['p50']:.1f} / {lag['p99']:.1f} "
+            f"| {detect} | {run['requests_per_job_per_interval']:.3f} | {run['bytes_rss_per_watch'] / 1024:.1f} KB |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # print the markdown tables of the latest run
+    import json
+    import sys
+
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "results" / "latest.json"
+    print(markdown(json.loads(source.read_text())))
