@@ -78,6 +78,7 @@ def run_one(
     (the jobs do not end; the watcher stops after its window).
     """
     api = API_OF[contender]
+    began = time.time()
     with emulator_jobs.emulator_process((tls.cert_chain, tls.key) if tls else None) as emulator:
         command = [sys.executable, "-m", "benchmarks.scale_worker", "--contender", contender, "--url",
                    emulator.api_url, "--token", emulator.token, "--interval", str(interval)]  # fmt: skip
@@ -112,6 +113,7 @@ def run_one(
         entries = emulator.requests()
     run = derive(result, entries, api, creating)
     run["transport"] = "https" if tls else "http"
+    run["run_seconds"] = round(time.time() - began, 1)  # wall time of the whole run: what make bench spends on it
     return run
 
 
