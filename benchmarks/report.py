@@ -77,12 +77,11 @@ def summarize(
     airbyte_at, per_poll_at, floor_at = largest("airbyte"), largest("session_per_poll"), largest("floor")
     by_api = {api: by.get((batched_at, name)) for api, name in BATCHED_BY_API.items()}
     airbyte_peer, ours_airbyte = by.get((batched_at, "airbyte")), by_api["airbyte"]
-    per_watch = (
-        round(ours_airbyte["cpu_ms_per_watch_interval"] / airbyte_peer["cpu_ms_per_watch_interval"], 4)
-        if ours_airbyte and airbyte_peer and ours_airbyte["cpu_ms_per_watch_interval"]
-        and airbyte_peer["cpu_ms_per_watch_interval"]
-        else None
-    )  # fmt: skip
+    # The peer is credited with one poll per job per interval (its CPU per poll): a window in which a
+    # blocked loop catches up on late polls would otherwise count several polls a job against it.
+    peer_per_watch = airbyte_peer["cpu_s_per_1000_polls"] if airbyte_peer else None
+    ours_per_watch = ours_airbyte["cpu_ms_per_watch_interval"] if ours_airbyte else None
+    per_watch = round(ours_per_watch / peer_per_watch, 4) if ours_per_watch and peer_per_watch else None
     tls_ratio = ratio(batched_at, "session_per_poll_tls", ours="ours_tls")
     batched_detection = [run for run in runs if run["contender"] in BATCHED_BY_API.values()]
     detection_batched = {
@@ -276,7 +275,8 @@ def notes(
         "CPU per poll is process CPU in a steady window of one interval (every watch polls once, no job ends), "
         "minus the watcher's idle CPU, divided by the job-state reads the emulator served in that window. "
         "CPU per watched job per interval divides the same CPU by watches and intervals instead: it compares a "
-        "batched path (few requests, many jobs each) with a per-job one.",
+        "batched path (few requests, many jobs each) with a per-job one. In cpu_per_watch_interval_ratio_vs_airbyte "
+        "AirbyteSyncTrigger is credited with one poll per job per interval (its CPU per poll), never more.",
         "Requests per job per interval count every request of the run's API in the emulator's access log in the "
         "window, whatever the installed code sends (job GETs, batched reads, lists, token renewals).",
         "Runs with fewer watches than the largest size ran side by side (one emulator and one watcher each); at "
@@ -288,10 +288,9 @@ def notes(
     if held_runs:
         text.append(
             "Capacity: batched watches (Keboola) at a 60 s interval, started over "
-            "15 s, then one whole interval measured (one shared round of reads); the jobs do not end in these runs. "
+            "10 s, then one whole interval measured (one shared round of reads); the jobs do not end in these runs. "
             "Sizes are tried largest first and the first one held is the answer: "
-            + ", ".join(f"{run['watches']}: lag p99 {run['loop_lag_ms']['p99']} ms, "
-                        f"{run['bytes_rss_per_watch']} B/watch" for run in held_runs) + "."
+            + ", ".join(_held_note(run) for run in held_runs) + "."
         )  # fmt: skip
     if any(size > slow_peer_max for size in sizes):
         text.append(
@@ -313,6 +312,14 @@ def notes(
     if early:
         text.append("Jobs reported before their end (must never happen): " + "; ".join(early))
     return text
+
+
+def _held_note(run: dict[str, Any]) -> str:
+    gc = run.get("gc_in_window", {})
+    return (
+        f"{run['watches']}: lag p99 {run['loop_lag_ms']['p99']} ms, {run['bytes_rss_per_watch']} B/watch, "
+        f"garbage collection {gc.get('total_ms')} ms in the window (longest full one {gc.get('max_full_ms')} ms)"
+    )
 
 
 def _value(value: Any) -> str:

@@ -60,7 +60,7 @@ BUILD_SECONDS_PER_WATCH = 0.0003
 CAPACITY_INTERVAL = 60.0
 CAPACITY_STEPS = (100_000, 30_000, 10_000)
 """Largest first: the first size held with lag p99 < 100 ms is the answer, the smaller ones need no run."""
-CAPACITY_START_OVER = 15.0
+CAPACITY_START_OVER = 10.0
 """The held watches start over this many seconds (deferrals arriving), then one full interval is measured."""
 TLS_AT = 1000
 """AirbyteSyncTrigger builds its hook (connection, SDK, HTTP client) on the loop: its jobs end later."""
@@ -153,6 +153,7 @@ def derive(result: dict[str, Any], entries: list[dict[str, Any]], api: str, crea
         "requests_served": whole["requests"],
         "loop_lag_ms": result["lag_ms_window"],
         "loop_lag_ms_whole_run": result["lag_ms_run"],
+        "gc_in_window": result["gc_window"],
         "detection_latency_ms": {
             "p50": round(detection["p50"] * 1000, 1),
             "p99": round(detection["p99"] * 1000, 1),

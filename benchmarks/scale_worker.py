@@ -67,6 +67,26 @@ class Probe:
     def __init__(self) -> None:
         self.lags: list[tuple[float, float]] = []
         self.peak_rss = 0
+        self.gc_pauses: list[tuple[float, int, float]] = []  # (when, generation, seconds)
+        self._gc_started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """Garbage-collector pauses: at 100,000 watches a full collection walks millions of objects."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses.append((time.time(), info["generation"], time.perf_counter() - self._gc_started))
+
+    def gc_stats(self, start: float, end: float) -> dict[str, float]:
+        inside = [(generation, seconds) for at, generation, seconds in self.gc_pauses if start <= at < end]
+        full = [seconds for generation, seconds in inside if generation == 2]
+        return {
+            "collections": len(inside),
+            "full_collections": len(full),
+            "total_ms": round(sum(seconds for _, seconds in inside) * 1000, 1),
+            "max_full_ms": round(max(full, default=0.0) * 1000, 1),
+        }
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -176,6 +196,7 @@ async def measure(
         "cpu_window": cpu_window,
         "lag_ms_window": probe.lag_stats(window_start, window_end),
         "lag_ms_run": probe.lag_stats(started, finished),
+        "gc_window": probe.gc_stats(window_start, window_end),
         "detection_s": percentiles(latencies),
         "undetected": 0 if hold else len(job_ids) - len(seen_at),
         "hold": hold,
