@@ -301,8 +301,8 @@ def notes(
     per_job = [run for run in runs if run["contender"] in ("ours", "ours_tls")
                and not 0.9 <= run["requests_per_job_per_interval"] <= 1.1]  # fmt: skip
     if per_job:
-        text.append("Per-job runs that were not one request per job per interval (the per-job path could not be "
-                    "held; their per-poll figures are of another path): "
+        text.append("Per-job runs that were not one request per job per interval in their window (a loaded "
+                    "machine stretched the run, or the per-job path could not be held): "
                     + ", ".join(f"{run['contender']}@{run['watches']}" for run in per_job))  # fmt: skip
     broken = [f"{run['contender']}@{run['watches']}: {run['undetected']} undetected, {run['failed']} failed"
               for run in runs + held_runs if run["undetected"] or run["failed"]]  # fmt: skip
@@ -317,7 +317,8 @@ def notes(
 def _held_note(run: dict[str, Any]) -> str:
     gc = run.get("gc_in_window", {})
     return (
-        f"{run['watches']}: lag p99 {run['loop_lag_ms']['p99']} ms, {run['bytes_rss_per_watch']} B/watch, "
+        f"{run['watches']}: lag p99 {run['loop_lag_ms']['p99']} ms (max {run['loop_lag_ms']['max']} ms: one stall "
+        f"is one late tick of the probe, so p99 does not show a rare long one), {run['bytes_rss_per_watch']} B/watch, "
         f"garbage collection {gc.get('total_ms')} ms in the window (longest full one {gc.get('max_full_ms')} ms)"
     )
 
@@ -385,7 +386,10 @@ def chart(summary: dict[str, Any], path: Path) -> Path | None:
     figure, (requests_axis, cpu_axis) = plt.subplots(1, 2, figsize=(12.5, 4.8))
 
     def plot(runs: list[dict[str, Any]], label: str, color: str, marker: str, style: str = "-") -> None:
-        runs = sorted(runs, key=lambda run: run["watches"])
+        # a window cut short (a job ended early on a stretched run) measured nothing steady: left out
+        runs = sorted(
+            (run for run in runs if run["window_s"] >= 0.5 * run["interval_s"]), key=lambda run: run["watches"]
+        )
         if not runs:
             return
         sizes = [run["watches"] for run in runs]
@@ -406,18 +410,26 @@ def chart(summary: dict[str, Any], path: Path) -> Path | None:
     for axis in (requests_axis, cpu_axis):
         axis.grid(True, which="both", alpha=0.3)
     requests_axis.legend(fontsize=7.5, loc="center left")
+    figure.text(0.5, 0.005, "runs whose steady window was cut short are left out (latest.json keeps them)",
+                ha="center", fontsize=7, color="grey")  # fmt: skip
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
 
 
-def markdown(summary: dict[str, Any]) -> str:
-    """The README's and docs' tables from a latest.json: every target, then the runs."""
+def markdown_targets(summary: dict[str, Any]) -> str:
+    """The README's table of targets from a latest.json."""
     lines = ["| target | key | measured | met |", "|---|---|---:|---|"]
     for target in summary["targets"]:
         mark = "yes" if target["met"] else ("not measured" if target["measured"] == NOT_MEASURED else "**no**")
         lines.append(f"| {target['target']} | `{target['key']}` | {_value(target['measured'])} | {mark} |")
+    return "\n".join(lines)
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The docs' tables from a latest.json: every target, then the runs."""
+    lines = [markdown_targets(summary)]
     head = ("| watches | contender | CPU ms / 1,000 polls | CPU µs / job / interval | loop lag p50 / p99 ms "
             "| detection p99 s | requests / job / interval | RSS / watch |")  # fmt: skip
     lines += ["", head, "|---:|---|---:|---:|---:|---:|---:|---:|"]
