@@ -324,6 +324,8 @@ def _held_note(run: dict[str, Any]) -> str:
 
 
 def _value(value: Any) -> str:
+    if value is None:  # the runs were there but measured nothing steady (a window cut short)
+        return NOT_MEASURED
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, dict):
@@ -360,7 +362,8 @@ def table(summary: dict[str, Any]) -> str:
     lines.append("targets:")
     width = max(len(target["key"]) for target in summary["targets"])
     for target in summary["targets"]:
-        mark = "met" if target["met"] else ("not measured" if target["measured"] == NOT_MEASURED else "MISSED")
+        unmeasured = target["measured"] in (None, NOT_MEASURED)
+        mark = "met" if target["met"] else ("not measured" if unmeasured else "MISSED")
         lines.append(f"  {mark:<12} {target['key']:<{width}}  {_value(target['measured']):<14} {target['target']}")
     return "\n".join(lines)
 
@@ -422,7 +425,8 @@ def markdown_targets(summary: dict[str, Any]) -> str:
     """The README's table of targets from a latest.json."""
     lines = ["| target | key | measured | met |", "|---|---|---:|---|"]
     for target in summary["targets"]:
-        mark = "yes" if target["met"] else ("not measured" if target["measured"] == NOT_MEASURED else "**no**")
+        unmeasured = target["measured"] in (None, NOT_MEASURED)
+        mark = "yes" if target["met"] else ("not measured" if unmeasured else "**no**")
         lines.append(f"| {target['target']} | `{target['key']}` | {_value(target['measured'])} | {mark} |")
     return "\n".join(lines)
 
