@@ -227,16 +227,26 @@ def capacity(steps: tuple[int, ...], interval: float) -> list[dict[str, Any]]:
 
 
 def optional(name: str, **kwargs: Any) -> dict[str, Any]:
-    """``benchmarks/<name>.py``'s ``run(**kwargs)``, or why it was not measured (never an invented figure)."""
+    """``benchmarks/<name>.py``'s ``run(**kwargs)``, or why it was not measured (never an invented figure).
+
+    The contract with those modules: ``restart.run(watches=10000, interval=10.0)`` returns
+    ``startup_lag_p99_ms_10000`` and ``startup_seconds_to_all_polling_10000`` (and ``interval_s``
+    when it used another interval); ``worker_slots.run()`` returns ``worker_slot_seconds_per_watch``.
+    Anything else they return is kept in latest.json as it is. A module that fails is reported as
+    not measured, with its error: the rest of the run's figures stand.
+    """
     try:
         module = importlib.import_module(f"benchmarks.{name}")
     except ModuleNotFoundError as error:
         if error.name != f"benchmarks.{name}":
-            raise
+            return {"measured": False, "why": f"benchmarks/{name}.py cannot be imported: {error!r}"}
         return {"measured": False, "why": f"benchmarks/{name}.py is not there"}
     print(f"{name}: {', '.join(f'{key}={value}' for key, value in kwargs.items())}", flush=True)
     started = time.time()
-    result: dict[str, Any] = dict(module.run(**kwargs))
+    try:
+        result: dict[str, Any] = dict(module.run(**kwargs))
+    except Exception as error:  # another branch's benchmark: its failure must not lose this run's figures
+        return {"measured": False, "why": f"benchmarks/{name}.py failed: {error!r}"}
     result.setdefault("measured", True)
     result["seconds"] = round(time.time() - started, 1)
     return result

@@ -88,3 +88,21 @@ def test_an_absent_benchmark_module_is_not_measured() -> None:
     result = scale.optional("no_such_benchmark_module")
 
     assert result == {"measured": False, "why": "benchmarks/no_such_benchmark_module.py is not there"}
+
+
+def test_a_failing_benchmark_module_is_not_measured_and_says_why(monkeypatch) -> None:
+    import sys
+    import types
+
+    module = types.ModuleType("benchmarks.failing_bench")
+
+    def run(**kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("no emulator")
+
+    module.run = run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "benchmarks.failing_bench", module)
+
+    result = scale.optional("failing_bench", watches=10)
+
+    assert result["measured"] is False
+    assert "no emulator" in result["why"]
