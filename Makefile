@@ -9,7 +9,7 @@
 #                 included (about 10 minutes)
 # make airflow - a local Airflow 3.3 with the example DAGs and the emulator; prints the URL and login, Ctrl-C stops it
 # make soak  - only the soak (1,000 jobs through injected faults; also part of make test on 3.3), prints its report
-# make bench - triggerer scale: 100 to 10,000 watches, ours against the peers (about 6 minutes; .venv-bench)
+# make bench - triggerer scale: 100 to 100,000 watches, ours against the peers, HTTP and HTTPS (under 15 minutes; .venv-bench)
 PYTHON ?= python3
 comma := ,
 # The latest patch of every Airflow minor the README claims, oldest first. The last one is .venv's

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from airflow_jobs_provider.emulator.control.client import EmulatorServer
@@ -25,8 +26,12 @@ TOKEN = "bench-token-5d1e"
 DURATION_STEPS = 50
 """Jobs end in this many evenly spaced groups: scripts are queued per group, not per job."""
 CREATE_CONCURRENCY = 16
-JOB_READ_PREFIX = {"airbyte": "/v1/jobs/", "keboola": "/jobs/"}
+JOB_READ_PREFIX = {"airbyte": "/v1/jobs/", "keboola": "/jobs/", "tinybird": "/v0/jobs/", "acme": "/acme/v2/runs/"}
 SEARCH_PATH = "/search/jobs?"
+BULK_SPEC = {"tinybird": {"kind": "copy", "pipe": "sales_rollup"}, "acme": {"task": "nightly_report"},
+             "keboola": {"component": "keboola.ex-db-snowflake", "config": "554424643"}}  # fmt: skip
+"""APIs whose jobs are made through the control endpoint's bulk call (no start request each)."""
+BULK_MAX = 10_000
 
 
 def raise_fd_limit() -> None:
@@ -37,37 +42,67 @@ def raise_fd_limit() -> None:
 
 
 @contextmanager
-def emulator_process() -> Iterator[EmulatorServer]:
-    """A ``jobs-emulator`` on a free loopback port, in its own process, for the ``with`` block."""
-    launch = (
-        "import sys; from benchmarks.emulator_jobs import raise_fd_limit; raise_fd_limit(); "
-        "from airflow_jobs_provider.emulator.__main__ import main; sys.exit(main(sys.argv[1:]))"
-    )
-    command = [sys.executable, "-c", launch, "--port", "0", "--faktory-port", "0", "--token", TOKEN]
+def emulator_process(tls: tuple[Path, Path] | None = None) -> Iterator[EmulatorServer]:
+    """A ``jobs-emulator`` on a free loopback port, in its own process, for the ``with`` block.
+
+    ``tls``: (certificate chain, key) PEM files: the emulator then serves HTTPS itself
+    (benchmarks/tls_emulator.py), so the watcher pays real handshakes and no proxy sits between.
+    """
+    if tls is None:
+        launch = (
+            "import sys; from benchmarks.emulator_jobs import raise_fd_limit; raise_fd_limit(); "
+            "from airflow_jobs_provider.emulator.__main__ import main; sys.exit(main(sys.argv[1:]))"
+        )
+        command = [sys.executable, "-c", launch, "--port", "0", "--faktory-port", "0", "--token", TOKEN]
+    else:
+        command = [sys.executable, "-m", "benchmarks.tls_emulator", "--token", TOKEN, "--cert", str(tls[0]),
+                   "--key", str(tls[1])]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
         if "listening on" not in first:
             raise RuntimeError(f"the emulator did not start: {first!r}")
-        yield EmulatorServer(first.split()[-1], TOKEN, timeout=60)
+        url = first.split()[-1]
+        control = first.split()[-2] if tls is not None else url  # the control endpoint stays plain HTTP
+        yield BenchEmulator(url, TOKEN, control_url=control)
     finally:
         process.terminate()
         process.wait(10)
 
 
-def create_jobs(emulator: EmulatorServer, api: str, count: int, first_end: float, spread: float) -> None:
+class BenchEmulator(EmulatorServer):
+    """An emulator process: ``api_url`` is where watchers go (HTTPS on the TLS runs), ``url`` takes control calls."""
+
+    def __init__(self, url: str, token: str, control_url: str) -> None:
+        super().__init__(control_url, token, timeout=120)
+        self.api_url = url.rstrip("/")
+
+
+def create_jobs(emulator: EmulatorServer, api: str, count: int, first_end: float, spread: float) -> list[str]:
     """``count`` jobs on ``api`` that end between ``first_end`` and ``first_end + spread`` seconds from now.
 
     The scripted duration counts from each job's creation, so creating takes a little from the
-    first group's lead; ``end_times`` reads the real ends back.
+    first group's lead; ``end_times`` reads the real ends back. Returns the ids when the jobs were
+    made in bulk (an empty list when each was started through the API).
     """
+    if api in BULK_SPEC:
+        ids: list[str] = []
+        made = 0
+        while made < count:  # the control endpoint makes at most BULK_MAX jobs a call
+            part = min(BULK_MAX, count - made)
+            offset = spread * made / max(1, count - 1)
+            ids += emulator.create_jobs(api, part, BULK_SPEC[api], ends_in=first_end + offset,
+                                        spread=spread * max(0, part - 1) / max(1, count - 1), duration=1.0)  # fmt: skip
+            made += part
+        return ids
     groups = min(DURATION_STEPS, count)
     for group in range(groups):
         times = count // groups + (1 if group < count % groups else 0)
         duration = first_end + spread * group / groups
         emulator.script(api, outcome="succeeded", queue_seconds=0, duration=round(duration, 3), times=times)
     asyncio.run(_start_jobs(emulator, api, count))
+    return []
 
 
 async def _start_jobs(emulator: EmulatorServer, api: str, count: int) -> None:

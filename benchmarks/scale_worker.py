@@ -10,6 +10,10 @@ It speaks a two-line protocol on the stdout it was started with (Airflow's own l
 3. it starts the N watches spread evenly over one poll interval (as deferrals arrive over time),
    measures a steady window of one interval in which every watch polls once and no job ends,
    waits for every job's end to be seen, and prints the results as one JSON line.
+
+With ``--hold`` (the capacity runs: 10,000 to 100,000 watches at a 60 s interval) the watches
+start over ``--start-over`` seconds instead, the jobs do not end, and the run stops after the
+steady window: it measures what holding N watches costs, not how fast they end.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ PRELOAD: dict[str, tuple[str, ...]] = {
     ),
     "airbyte": ("airflow.providers.airbyte.triggers.airbyte",),
 }  # fmt: skip
+for _name in ("ours_batched_tinybird", "ours_batched_airbyte", "ours_batched_rest"):
+    PRELOAD[_name] = PRELOAD["ours_batched"]
+PRELOAD["ours_tls"] = PRELOAD["ours"]
+HOLD_SETTLE = 3.0
+"""Seconds after the last of the held watches started before their window opens (their first looks are done)."""
 DRAIN = 2.0
 """After the last job's end, watches get this many intervals (plus 5 s) to see it, then are cancelled."""
 
@@ -58,6 +67,26 @@ class Probe:
     def __init__(self) -> None:
         self.lags: list[tuple[float, float]] = []
         self.peak_rss = 0
+        self.gc_pauses: list[tuple[float, int, float]] = []  # (when, generation, seconds)
+        self._gc_started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """Garbage-collector pauses: at 100,000 watches a full collection walks millions of objects."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses.append((time.time(), info["generation"], time.perf_counter() - self._gc_started))
+
+    def gc_stats(self, start: float, end: float) -> dict[str, float]:
+        inside = [(generation, seconds) for at, generation, seconds in self.gc_pauses if start <= at < end]
+        full = [seconds for generation, seconds in inside if generation == 2]
+        return {
+            "collections": len(inside),
+            "full_collections": len(full),
+            "total_ms": round(sum(seconds for _, seconds in inside) * 1000, 1),
+            "max_full_ms": round(max(full, default=0.0) * 1000, 1),
+        }
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -91,7 +120,16 @@ def cpu_seconds() -> float:
     return time.process_time()
 
 
-async def measure(contender: str, url: str, token: str, interval: float, protocol: TextIO) -> dict[str, Any]:
+async def measure(
+    contender: str,
+    url: str,
+    token: str,
+    interval: float,
+    protocol: TextIO,
+    ca: str | None = None,
+    hold: bool = False,
+    start_over: float | None = None,
+) -> dict[str, Any]:
     from benchmarks import peers
 
     probe = Probe()
@@ -113,7 +151,7 @@ async def measure(contender: str, url: str, token: str, interval: float, protoco
     def seen(job_id: str) -> None:
         seen_at[job_id] = time.time()
 
-    floor = peers.Floor(url, token) if contender == "floor" else None
+    floor = peers.Floor(url, token, ca) if contender in ("floor", "floor_tls") else None
     if floor is not None:
         await floor.__aenter__()
         watches = floor.watches(job_ids, interval, seen)
@@ -122,21 +160,25 @@ async def measure(contender: str, url: str, token: str, interval: float, protoco
     # Start order is shuffled against end order, so that when a watch started says nothing of when it ends.
     order = sorted(range(len(watches)), key=lambda index: (index * 7919) % len(watches))
     started = time.time()
-    tasks = await start_spread([watches[index] for index in order], interval)
+    tasks = await start_spread([watches[index] for index in order], interval if start_over is None else start_over)
     # The window opens once every watch has started and polled (a peer that blocks the loop while it
     # starts takes longer than one interval) and closes one interval later, or at the first job end.
     all_started = time.time()
     window_start = max(started + WARMUP * interval, all_started + (WARMUP - 1) * interval)
+    if hold:  # every watch has had its first look; the window then holds one full round of polls
+        window_start = all_started + HOLD_SETTLE
     await asyncio.sleep(max(0.0, window_start - time.time()))
     window_start, cpu_start = time.time(), cpu_seconds()  # when the loop really got here
     window_end = min(window_start + interval, min(ends.values()))
     await asyncio.sleep(max(0.0, window_end - time.time()))
     window_end, cpu_window = time.time(), cpu_seconds() - cpu_start
     rss_window = probe.peak_rss
-    give_up = max(ends.values()) + DRAIN * interval + 5.0
+    give_up = time.time() if hold else max(ends.values()) + DRAIN * interval + 5.0
     _, pending = await asyncio.wait(tasks, timeout=max(0.0, give_up - time.time()))
     for task in pending:
         task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=30)  # let the cancelled watches close their sessions
     failures = [repr(task.exception()) for task in tasks if task.done() and not task.cancelled() and task.exception()]
     finished = time.time()
     ticker.cancel()
@@ -154,8 +196,10 @@ async def measure(contender: str, url: str, token: str, interval: float, protoco
         "cpu_window": cpu_window,
         "lag_ms_window": probe.lag_stats(window_start, window_end),
         "lag_ms_run": probe.lag_stats(started, finished),
+        "gc_window": probe.gc_stats(window_start, window_end),
         "detection_s": percentiles(latencies),
-        "undetected": len(job_ids) - len(seen_at),
+        "undetected": 0 if hold else len(job_ids) - len(seen_at),
+        "hold": hold,
         "early": sum(1 for latency in latencies if latency < 0),
         "failures": failures[:3],
         "failed": len(failures),
@@ -184,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--interval", type=float, default=10.0)
+    parser.add_argument("--ca", default=None, help="CA bundle the connections trust (the HTTPS runs)")
+    parser.add_argument("--hold", action="store_true", help="capacity run: jobs do not end; stop after the window")
+    parser.add_argument("--start-over", type=float, default=None, help="start the watches over this many seconds")
     args = parser.parse_args(argv)
 
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w")
@@ -196,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.emulator_jobs import raise_fd_limit
 
     raise_fd_limit()
-    os.environ.update(peers.connection_env(args.url, args.token))
+    os.environ.update(peers.connection_env(args.url, args.token, args.ca))
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
     for module in PRELOAD["common"] + PRELOAD.get(args.contender, ()):
         importlib.import_module(module)  # every import happens before the RSS baseline
@@ -208,7 +255,9 @@ def main(argv: list[str] | None = None) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     try:
-        result = asyncio.run(measure(args.contender, args.url, args.token, args.interval, protocol))
+        result = asyncio.run(
+            measure(args.contender, args.url, args.token, args.interval, protocol, args.ca, args.hold, args.start_over)
+        )
     except BaseException as error:  # tell the orchestrator instead of leaving it waiting
         print(json.dumps({"error": repr(error)}), file=protocol, flush=True)
         raise
