@@ -69,10 +69,11 @@ class Response:
     def decode(cls, status: int, raw: bytes, headers: Mapping[str, str], url: str = "") -> Response:
         text = raw.decode("utf-8", errors="replace")
         try:
-            body: Any = json.loads(text) if text.strip() else None
+            body: Any = json.loads(text) if text and not text.isspace() else None
         except ValueError:
             body = text
-        return cls(status=status, body=body, headers=dict(headers), url=url)
+        # a plain dict is the transport's own fresh copy: no second copy per answer
+        return cls(status=status, body=body, headers=headers if type(headers) is dict else dict(headers), url=url)
 
     @property
     def ok(self) -> bool:

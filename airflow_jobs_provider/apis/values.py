@@ -27,17 +27,21 @@ def quote_segment(value: object, what: str, error: type[Exception] = JobsConfigE
             f"{what} must be a string, got {type(value).__name__} {value!r}: pass the id the start call "
             "returned, e.g. \"{{ ti.xcom_pull(task_ids='start', key='job_id') }}\""
         )
-    if not value.strip():
+    stripped = value.strip()
+    if not stripped:
         raise error(f"{what} is empty: the template rendered to nothing; check the XCom or dag_run.conf key it reads")
-    if value != value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    plain = value.isascii() and value.isprintable()  # the common case, checked without a loop per character
+    if value != stripped or (not plain and any(ord(ch) < 32 or ord(ch) == 127 for ch in value)):
         raise error(f"{what} {value[:80]!r} has surrounding whitespace or control characters: strip it before use")
     if len(value) > MAX_JOB_ID_LENGTH:
         raise error(
             f"{what} is {len(value)} characters long (limit {MAX_JOB_ID_LENGTH}): "
             "it is not an id; check what the template renders"
         )
-    if set(value) == {"."}:
+    if not value.strip("."):  # only dots
         raise error(f"{what} {value!r} is a path step, not a name: pass the id the start call returned")
+    if plain and value.isalnum():  # letters and digits only: percent-encoding leaves them as they are
+        return value
     return quote(value, safe="")
 
 

@@ -8,6 +8,7 @@ read at most MAX_BODY_BYTES of an answer: a jobs API never sends that much, and 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from typing import Any, TypeVar
 
@@ -83,45 +84,53 @@ class AsyncTransport:
 
     def __init__(self, settings: ApiSettings, policy: RetryPolicy):
         import aiohttp  # not at DAG parse time: only the triggerer needs it
+        from yarl import URL
 
         from airflow_jobs_provider.hooks.loop_shared import lease_session
 
         self.settings = settings
         self.policy = policy
         self._aiohttp = aiohttp
+        self._url = URL
+        self._base_url = settings.base_url
         key = (settings.base_url, settings.verify, settings.timeout)
         self._lease = lease_session(key, lambda: _new_session(aiohttp, settings))
         self.session = self._lease.session
 
     async def send(self, request: Request) -> Response:
-        return await retry.asend(self.policy, request, lambda: self._send_once(request), self.settings.base_url)
+        return await retry.asend(self.policy, request, functools.partial(self._send_once, request), self._base_url)
 
     async def _send_once(self, request: Request) -> Response:
-        from yarl import URL
-
         aiohttp = self._aiohttp
+        url = request.url(self._base_url)
         try:
             async with self.session.request(
                 request.method,
-                URL(request.url(self.settings.base_url), encoded=True),
+                self._url(url, encoded=True),
                 json=request.json,
-                headers=dict(request.headers),
+                headers=request.headers or None,
                 allow_redirects=False,
             ) as answer:
-                if (answer.content_length or 0) > MAX_BODY_BYTES:
+                length = answer.content_length
+                if (length or 0) > MAX_BODY_BYTES:
                     raise too_large(request, self.settings)
-                raw = bytearray()
-                async for chunk in answer.content.iter_chunked(CHUNK_BYTES):
-                    raw += chunk
-                    if len(raw) > MAX_BODY_BYTES:
-                        raise too_large(request, self.settings)
+                if length is not None and "Content-Encoding" not in answer.headers:
+                    raw = await answer.read()  # the parser reads no more than the declared (unpacked) length
+                else:  # no length (chunked): read in chunks, and stop at the limit
+                    chunks = bytearray()
+                    async for chunk in answer.content.iter_chunked(CHUNK_BYTES):
+                        chunks += chunk
+                        if len(chunks) > MAX_BODY_BYTES:
+                            raise too_large(request, self.settings)
+                    raw = bytes(chunks)
         except aiohttp.ClientConnectorError as error:
             if (untrusted := certificate_error(error, self.settings)) is not None:
                 raise untrusted from None
             raise TransientError(f"connection failed ({type(error).__name__})", reached_server=False) from None
         except (asyncio.TimeoutError, aiohttp.ClientError) as error:
             raise TransientError(f"{type(error).__name__}", reached_server=True) from None
-        return checked_answer(answer.status, bytes(raw), dict(answer.headers), str(answer.url))
+        # Redirects are not followed: the answer's URL is the one asked for (no yarl round trip to a str)
+        return checked_answer(answer.status, raw, dict(answer.headers), url)
 
     async def close(self) -> None:
         await self._lease.release()

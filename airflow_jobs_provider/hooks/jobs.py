@@ -28,6 +28,7 @@ from airflow_jobs_provider.apis.story import StoryPage
 from airflow_jobs_provider.exceptions import JobsError
 from airflow_jobs_provider.hooks.http import AsyncTransport, SyncTransport
 from airflow_jobs_provider.hooks.retry import RetryPolicy
+from airflow_jobs_provider.hooks.shared_setup import Setup, SetupLease, lease_setup
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_1_PLUS
 
 
@@ -78,6 +79,7 @@ class JobsHook(BaseHook):
         self._retry_policy = retry_policy
         self._settings: ApiSettings | None = None
         self._async: AsyncSender | None = None
+        self._lease: SetupLease | None = None
 
     # -- connection
     @property
@@ -166,19 +168,47 @@ class JobsHook(BaseHook):
 
     # -- async (triggerer): ``async with JobsHook(...) as hook``
     async def __aenter__(self) -> JobsHook:
+        if self._settings is None and self._retry_policy is None:
+            # The hooks of one connection on the loop share its lookup, adapter and transport (hooks/shared_setup.py)
+            key = (self.jobs_conn_id, tuple(sorted(self.status_overrides.items())))
+            self._lease = await lease_setup(key, self._shared_setup)
+        if self._lease is not None:
+            setup = self._lease.setup
+            self._settings = setup.settings
+            if setup.transport is not None:
+                self.__dict__["api"], self._retry_policy, self._async = setup.api, setup.policy, setup.transport
+                return self
         if self._settings is None:
             self._settings = self._read_settings(await _aget_connection(self.jobs_conn_id))
+        self._async = self._own_transport()
+        return self
+
+    async def _shared_setup(self) -> Setup:
+        """What every hook of this connection may use: HTTP adapters and transports hold no per-job state."""
+        settings = self._read_settings(await _aget_connection(self.jobs_conn_id))
+        api = _async_api(settings, self.status_overrides)
+        if not isinstance(api, HttpJobsApi):
+            return Setup(settings)  # Faktory: a connection of its own per hook
+        policy = RetryPolicy(**settings.retry)  # type: ignore[arg-type]
+        return Setup(settings, api, policy, AsyncTransport(settings, policy))
+
+    def _own_transport(self) -> AsyncSender:
         from airflow_jobs_provider.hooks.loop_shared import shared
 
         self.api.share(shared)  # e.g. one Airbyte access token for every trigger of the connection
         _, async_transport = _transports_for(self.api)
-        self._async = async_transport(self.settings, self.retry_policy)
-        return self
+        return async_transport(self.settings, self.retry_policy)
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._async is not None:
-            await self._async.close()
-            self._async = None
+        lease, self._lease = self._lease, None
+        transport, self._async = self._async, None
+        if lease is not None and transport is lease.setup.transport:
+            await lease.release()  # the last hook out closes the shared transport
+            return
+        if lease is not None:
+            await lease.release()
+        if transport is not None:
+            await transport.close()
 
     @property
     def _session(self) -> AsyncSender:
@@ -268,6 +298,16 @@ def _transports_for(api: JobsApi[Any, Any]) -> tuple[Callable[..., SyncSender], 
     if isinstance(api, FaktoryApi):
         return FaktorySyncTransport, FaktoryAsyncTransport
     raise TypeError(f"no transport carries the messages of {type(api).__name__}")
+
+
+def _async_api(settings: ApiSettings, status_overrides: Mapping[str, str]) -> JobsApi[Any, Any]:
+    """An adapter for the triggerer: the secrets masker hooked in, loop-shared state (tokens) taken."""
+    from airflow_jobs_provider.hooks.loop_shared import shared
+
+    api = build_api(settings, status_overrides)
+    api.on_secret = _mask_secret
+    api.share(shared)
+    return api
 
 
 def _mask_secret(secret: str) -> None:

@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -68,21 +69,68 @@ a feed shows changes of state only (a GET shows a job's progress too, which the 
 CLOCK_SLACK = 2.0
 """Seconds the API's clock may run ahead of ours between two reads (``Date`` is in whole seconds)."""
 
+FIRST_POLLS = 32
+"""First GETs of JobWatches of one connection in flight at once on a loop (a restart adopts thousands at once)."""
+FIRST_POLL_HOLD = 1.0
+"""Seconds a first GET keeps its slot at most (a retrying one lets the next first look go)."""
+FIRST_POLL_SLOTS = "first poll slots"
+
 _EMPTY: Any = object()
 
 
 class JobWatch:
     """How JobStatusTrigger reads its job: ``poll()`` for the current state, ``wait(s)`` between polls.
 
-    Here a GET per poll and a sleep. Both are the hook's and asyncio's own coroutines, not wrappers
-    around them: at 10,000 watches a wrapper's frame, alive through every wait, is GC work.
+    Here a GET per poll and a sleep. After the first of each, both are the hook's and asyncio's own
+    coroutines, not wrappers around them: at 10,000 watches a wrapper's frame, alive through every
+    wait, is GC work. The first of each is where a restart's burst is smoothed:
+
+    - the first GET waits for one of ``FIRST_POLLS`` slots of the loop: 10,000 triggers adopted at
+      once send their first looks a few dozen at a time (on a kept-alive pool of that size), not
+      10,000 new connections in one go. A job that has already ended is still reported at its
+      first look, after the first looks queued before it (10,000 of them take a second or two);
+    - the first wait is cut short to this job's phase of the interval (from its id), never made
+      longer: triggers that all started in the same second spread their later polls evenly over
+      the interval instead of polling in one burst every interval.
     """
 
     def __init__(self, hook: Any, job_id: str) -> None:
         self.hook = hook
         self.job_id = job_id
-        self.poll: Callable[[], Awaitable[Job]] = functools.partial(hook.aget_job, job_id)
-        self.wait: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.poll: Callable[[], Awaitable[Job]] = self._first_poll
+        self.wait: Callable[[float], Awaitable[None]] = self._first_wait
+
+    async def _first_poll(self) -> Job:
+        self.poll = functools.partial(self.hook.aget_job, self.job_id)
+        slots = loop_shared.shared(FIRST_POLL_SLOTS, self.hook.jobs_conn_id, lambda: asyncio.Semaphore(FIRST_POLLS))
+        await slots.acquire()
+        held = [True]
+
+        def release() -> None:
+            if held[0]:
+                held[0] = False
+                slots.release()
+
+        # A slow answer (retries, a dead API) gives its slot back after FIRST_POLL_HOLD: it never stalls the rest
+        timer = asyncio.get_running_loop().call_later(FIRST_POLL_HOLD, release)
+        try:
+            job: Job = await self.hook.aget_job(self.job_id)
+            return job
+        finally:
+            timer.cancel()
+            release()
+
+    async def _first_wait(self, seconds: float) -> None:
+        self.wait = asyncio.sleep
+        await asyncio.sleep(phase_wait(self.job_id, seconds, asyncio.get_running_loop().time()))
+
+
+def phase_wait(job_id: str, seconds: float, now: float) -> float:
+    """How long until ``job_id``'s phase of a ``seconds`` cycle comes round: in [0, seconds)."""
+    if seconds <= 0:
+        return 0.0
+    phase = zlib.crc32(job_id.encode()) / 2**32 * seconds
+    return (phase - now) % seconds
 
 
 class _Mailbox:

@@ -427,7 +427,11 @@ def _job_id_of(body: Mapping[str, Any]) -> str | None:
 
 
 def _with_headers(request: Request, headers: Mapping[str, str]) -> Request:
-    return replace(request, headers={**request.headers, **headers}) if headers else request
+    """``request`` with credentials added (built directly: ``dataclasses.replace`` costs more, on every poll)."""
+    if not headers:
+        return request
+    merged = {**request.headers, **headers} if request.headers else dict(headers)
+    return Request(request.method, request.path, request.params, request.json, merged, request.replayable)
 
 
 def _uuid(value: Any, what: str) -> str:
