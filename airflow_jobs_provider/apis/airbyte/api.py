@@ -431,7 +431,7 @@ def _with_headers(request: Request, headers: Mapping[str, str]) -> Request:
     if not headers:
         return request
     merged = {**request.headers, **headers} if request.headers else dict(headers)
-    return Request(request.method, request.path, request.params, request.json, merged, request.replayable)
+    return Request(request.method, request.path, request.params, request.json, merged, request.replayable, request.host)
 
 
 def _uuid(value: Any, what: str) -> str:
