@@ -24,11 +24,13 @@ from airflow_jobs_provider.exceptions import JobOutcomeError, JobsConfigError, J
 from airflow_jobs_provider.tasks.event_kinds import EVENT_FOR_STATUS
 from airflow_jobs_provider.tasks.options import optional_seconds, seconds
 from airflow_jobs_provider.tasks.progress import ProgressLog
+from airflow_jobs_provider.tasks.start_from_trigger import START_ON_WORKER, TaskEnds
 from airflow_jobs_provider.triggers import events
 from airflow_jobs_provider.triggers.batch_poller import watch_job
 from airflow_jobs_provider.triggers.cursor import JobCursor
 from airflow_jobs_provider.triggers.cursor_store import CursorStore
 from airflow_jobs_provider.triggers.events import DEFAULT_POLL_INTERVAL, DEFAULT_STATES, STREAM, canonical
+from airflow_jobs_provider.triggers.task_end import end_event, worker_needed
 from airflow_jobs_provider.triggers.job_lists import Coverage, JobList, poll_job_lists, shared_coverage
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
@@ -55,6 +57,9 @@ class JobStatusTrigger(BaseTrigger):
     :param cancel_on_kill: cancel the job when a user kills the deferred task (Airflow 3.3+).
     :param deadline_source: which of the task's limits ``deadline`` is (``timeout`` or
         ``execution_timeout``, see tasks/deadline.py); the timeout event carries it back to the task.
+    :param ends: set when the scheduler started the task here (``start_from_trigger``, Airflow 3.3+):
+        the outcomes this trigger ends the task with itself (tasks/start_from_trigger.py); the
+        deadline is then the task's deferral timeout, and any other outcome resumes a worker.
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class JobStatusTrigger(BaseTrigger):
         status_overrides: dict[str, str] | None = None,
         cancel_on_kill: bool = True,
         deadline_source: str | None = None,
+        ends: dict[str, bool] | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -76,11 +82,13 @@ class JobStatusTrigger(BaseTrigger):
         self.status_overrides = dict(status_overrides or {})
         self.cancel_on_kill = cancel_on_kill
         self.deadline_source = deadline_source
+        self.ends = ends
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
+                "ends": self.ends,
                 "job_id": self.job_id,
                 "jobs_conn_id": self.jobs_conn_id,
                 "poll_interval": self.poll_interval,
@@ -97,6 +105,23 @@ class JobStatusTrigger(BaseTrigger):
         return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        ends = TaskEnds.from_json(self.ends)
+        if ends is None:
+            async for event in self._watch():
+                yield event
+            return
+        if why := worker_needed(getattr(self, "task", None)):
+            self.log.info("Starting job %s's watch on a worker: %s", self.job_id, why)
+            yield TriggerEvent({"status": START_ON_WORKER, "job_id": self.job_id, "message": why})
+            return
+        timeout_after = getattr(self, "timeout_after", None)  # the task's deferral timeout, set by the triggerer
+        if self.deadline is None and timeout_after is not None:
+            self.deadline = timeout_after.timestamp()
+        async for event in self._watch():
+            yield end_event(event.payload, ends, self.log) or event
+            return
+
+    async def _watch(self) -> AsyncIterator[TriggerEvent]:
         progress = ProgressLog()
         try:
             # watch_job: a GET per poll, or shared polls when the API reads many jobs at once (batch_poller.py)
