@@ -30,8 +30,8 @@ from airflow_jobs_provider.triggers.batch_poller import watch_job
 from airflow_jobs_provider.triggers.cursor import JobCursor
 from airflow_jobs_provider.triggers.cursor_store import CursorStore
 from airflow_jobs_provider.triggers.events import DEFAULT_POLL_INTERVAL, DEFAULT_STATES, STREAM, canonical
-from airflow_jobs_provider.triggers.task_end import end_event, worker_needed
 from airflow_jobs_provider.triggers.job_lists import Coverage, JobList, poll_job_lists, shared_coverage
+from airflow_jobs_provider.triggers.task_end import end_event, worker_needed
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
 
 if AIRFLOW_V_3_0_PLUS:

@@ -19,7 +19,7 @@ import pytest
 
 from airflow_jobs_provider.triggers.job_lists import LIST_OVERLAP
 from airflow_jobs_provider.triggers.jobs import JobEventTrigger
-from tests.support.events import PROFILES, WAIT_TIMEOUT, list_polls, more_polls, needs_asset_state_store
+from tests.support.events import PROFILES, WAIT_TIMEOUT, more_polls, needs_asset_state_store
 from tests.support.polling import apoll_until
 from tests.support.triggerer import FakeSupervisor, running_triggerer, supervisor_comms
 
