@@ -85,19 +85,18 @@ class JobStatusTrigger(BaseTrigger):
         self.ends = ends
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "ends": self.ends,
-                "job_id": self.job_id,
-                "jobs_conn_id": self.jobs_conn_id,
-                "poll_interval": self.poll_interval,
-                "deadline": self.deadline,
-                "status_overrides": self.status_overrides,
-                "cancel_on_kill": self.cancel_on_kill,
-                "deadline_source": self.deadline_source,
-            },
-        )
+        kwargs = {
+            "job_id": self.job_id,
+            "jobs_conn_id": self.jobs_conn_id,
+            "poll_interval": self.poll_interval,
+            "deadline": self.deadline,
+            "status_overrides": self.status_overrides,
+            "cancel_on_kill": self.cancel_on_kill,
+            "deadline_source": self.deadline_source,
+        }
+        if self.ends is not None:  # only a trigger the scheduler started has it: older rows stay the same
+            kwargs["ends"] = self.ends
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _hook(self) -> Any:
         from airflow_jobs_provider.hooks.jobs import JobsHook
