@@ -18,7 +18,16 @@ from typing import Any
 from airflow_jobs_provider.tasks.event_kinds import START_ON_WORKER
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_3_PLUS, AIRFLOW_VERSION
 
-__all__ = ["START_ON_WORKER", "TaskEnds", "blocker", "start_trigger_args", "task_ends"]
+__all__ = ["DEADLINE_MARGIN", "START_ON_WORKER", "TaskEnds", "blocker", "start_trigger_args", "task_ends"]
+
+DEADLINE_MARGIN = 10.0
+"""Seconds the deferral's timeout (the scheduler's check) lies past the trigger's own deadline.
+
+Started by the scheduler, the trigger learns its deadline only from the deferral's timeout
+(``timeout_after``); the margin lets the trigger's own timeout event come first, as on today's
+path (where the deferral's timeout starts after the first look), and keeps the scheduler's
+check as the backstop for a triggerer that is down.
+"""
 
 CALLBACKS = ("on_success_callback", "on_failure_callback", "on_skipped_callback", "on_retry_callback")
 
@@ -102,5 +111,5 @@ def start_trigger_args(trigger_cls: str, trigger_kwargs: dict[str, Any], timeout
         trigger_kwargs=trigger_kwargs,
         next_method="execute_complete",
         next_kwargs=None,
-        timeout=timedelta(seconds=timeout) if timeout is not None else None,
+        timeout=timedelta(seconds=timeout + DEADLINE_MARGIN) if timeout is not None else None,
     )

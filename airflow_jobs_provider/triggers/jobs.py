@@ -24,7 +24,7 @@ from airflow_jobs_provider.exceptions import JobOutcomeError, JobsConfigError, J
 from airflow_jobs_provider.tasks.event_kinds import EVENT_FOR_STATUS
 from airflow_jobs_provider.tasks.options import optional_seconds, seconds
 from airflow_jobs_provider.tasks.progress import ProgressLog
-from airflow_jobs_provider.tasks.start_from_trigger import START_ON_WORKER, TaskEnds
+from airflow_jobs_provider.tasks.start_from_trigger import DEADLINE_MARGIN, START_ON_WORKER, TaskEnds
 from airflow_jobs_provider.triggers import events
 from airflow_jobs_provider.triggers.batch_poller import watch_job
 from airflow_jobs_provider.triggers.cursor import JobCursor
@@ -115,7 +115,7 @@ class JobStatusTrigger(BaseTrigger):
             return
         timeout_after = getattr(self, "timeout_after", None)  # the task's deferral timeout, set by the triggerer
         if self.deadline is None and timeout_after is not None:
-            self.deadline = timeout_after.timestamp()
+            self.deadline = timeout_after.timestamp() - DEADLINE_MARGIN
         async for event in self._watch():
             yield end_event(event.payload, ends, self.log) or event
             return
