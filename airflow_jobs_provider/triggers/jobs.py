@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -31,8 +31,12 @@ from airflow_jobs_provider.triggers.cursor import JobCursor
 from airflow_jobs_provider.triggers.cursor_store import CursorStore
 from airflow_jobs_provider.triggers.events import DEFAULT_POLL_INTERVAL, DEFAULT_STATES, STREAM, canonical
 from airflow_jobs_provider.triggers.job_lists import Coverage, JobList, poll_job_lists, shared_coverage
+from airflow_jobs_provider.triggers.rendering import triggerer_context
 from airflow_jobs_provider.triggers.task_end import end_event, worker_needed
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
 
 if AIRFLOW_V_3_0_PLUS:
     from airflow.triggers.base import BaseEventTrigger
@@ -97,6 +101,10 @@ class JobStatusTrigger(BaseTrigger):
         if self.ends is not None:  # only a trigger the scheduler started has it: older rows stay the same
             kwargs["ends"] = self.ends
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Render in the triggerer (start_from_trigger) with XCom reads it answers (triggers/rendering.py)."""
+        super().render_template_fields(cast("Context", triggerer_context(context)), jinja_env)
 
     def _hook(self) -> Any:
         from airflow_jobs_provider.hooks.jobs import JobsHook
