@@ -125,7 +125,7 @@ class JobStatusTrigger(BaseTrigger):
         if self.deadline is None and timeout_after is not None:
             self.deadline = timeout_after.timestamp() - DEADLINE_MARGIN
         async for event in self._watch():
-            yield end_event(event.payload, ends, self.log) or event
+            yield end_event(event.payload, ends, self.log, self.task_instance) or event
             return
 
     async def _watch(self) -> AsyncIterator[TriggerEvent]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow_jobs_provider.tasks.start_from_trigger import TaskEnds
 
+RETURN_VALUE = "return_value"
 DEFAULT_XCOM_BACKEND = "airflow.sdk.execution_time.xcom.BaseXCom"
 
 
@@ -41,16 +42,24 @@ def _emits_lineage(task: Any) -> bool:
     return bool(is_task_lineage_enabled(task) or (dag is not None and is_dag_lineage_enabled(dag)))
 
 
-def end_event(event: dict[str, Any], ends: TaskEnds, log: logging.Logger | Any) -> Any | None:
-    """Airflow's task-ending event for ``event``, or None when a worker must take it (``execute_complete``)."""
+def end_event(event: dict[str, Any], ends: TaskEnds, log: logging.Logger | Any, task_instance: Any) -> Any | None:
+    """Airflow's task-ending event for ``event``, or None when a worker must take it (``execute_complete``).
+
+    A success pushes the job (the XCom a worker's ``execute_complete`` returns) through the task
+    instance, as a worker does: the event's own ``xcoms`` are stored by Airflow 3.3.2 as a JSON
+    string (``XComModel.set`` serializes what the execution API stores as is), so a downstream
+    ``xcom_pull`` would get text instead of the dict.
+    """
     from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
 
     kind = event.get("status")
     if kind == "success":
-        if not ends.succeed:
+        if not ends.succeed or (ends.xcom and not hasattr(task_instance, "xcom_push")):
             return None
+        if ends.xcom:
+            task_instance.xcom_push(key=RETURN_VALUE, value=event["job"])
         log.info("Task succeeded in the triggerer: job %s %s", event.get("job_id"), event["job"].get("status"))
-        return TaskSuccessEvent(xcoms={"return_value": event["job"]} if ends.xcom else None)
+        return TaskSuccessEvent()
     if kind in ("failed", "cancelled"):
         error = "JobFailedError" if kind == "failed" else "JobCancelledError"
         flag = "soft_fail" if ends.soft_fail else "never_fail" if ends.never_fail else None
