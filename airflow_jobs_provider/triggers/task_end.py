@@ -43,21 +43,15 @@ def _emits_lineage(task: Any) -> bool:
 
 
 def end_event(event: dict[str, Any], ends: TaskEnds, log: logging.Logger | Any, task_instance: Any) -> Any | None:
-    """Airflow's task-ending event for ``event``, or None when a worker must take it (``execute_complete``).
-
-    A success pushes the job (the XCom a worker's ``execute_complete`` returns) through the task
-    instance, as a worker does: the event's own ``xcoms`` are stored by Airflow 3.3.2 as a JSON
-    string (``XComModel.set`` serializes what the execution API stores as is), so a downstream
-    ``xcom_pull`` would get text instead of the dict.
-    """
+    """Airflow's task-ending event for ``event``, or None when a worker must take it (``execute_complete``)."""
     from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
 
     kind = event.get("status")
     if kind == "success":
-        if not ends.succeed or (ends.xcom and not hasattr(task_instance, "xcom_push")):
+        if not ends.succeed or (ends.xcom and task_instance is None):
             return None
         if ends.xcom:
-            task_instance.xcom_push(key=RETURN_VALUE, value=event["job"])
+            push_result(task_instance, event["job"])
         log.info("Task succeeded in the triggerer: job %s %s", event.get("job_id"), event["job"].get("status"))
         return TaskSuccessEvent()
     if kind in ("failed", "cancelled"):
@@ -80,6 +74,26 @@ def end_event(event: dict[str, Any], ends: TaskEnds, log: logging.Logger | Any, 
         return None
     log.error("Task failed in the triggerer: %s: %s", error, message)
     return TaskFailedEvent()
+
+
+def push_result(task_instance: Any, value: Any) -> None:
+    """Push the job as the task's return value, the way a worker pushes what ``execute_complete`` returns.
+
+    Not the event's own ``xcoms``: Airflow 3.3.2 stores those as a JSON string (``XComModel.set``
+    serializes a value the execution API stores as is), so a downstream ``xcom_pull`` would get
+    text instead of the dict. Not ``task_instance.xcom_push`` either: the triggerer's task is the
+    scheduler's serialized operator, which lacks ``returns_dag_result`` (False for a sensor).
+    """
+    from airflow.sdk.execution_time.xcom import XCom
+
+    XCom.set(
+        key=RETURN_VALUE,
+        value=value,
+        dag_id=task_instance.dag_id,
+        task_id=task_instance.task_id,
+        run_id=task_instance.run_id,
+        map_index=task_instance.map_index,
+    )
 
 
 def _message(kind: str, event: dict[str, Any]) -> str:

@@ -21,20 +21,27 @@ from airflow_jobs_provider.triggers.jobs import JobStatusTrigger
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.support.dagrun import run_dag
 from tests.support.jobs import SLOW_START, start_tinybird_job
+from tests.support.triggerer import FakeSupervisor, supervisor_comms
 
 needs_3_3 = pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="the scheduler starts tasks in the triggerer from 3.3")
 
 
 class StartedTaskInstance:
-    """What the triggerer gives a trigger it started (a RuntimeTaskInstance): its task, and xcom_push."""
+    """What the triggerer gives a trigger it started (a RuntimeTaskInstance): its ids and its task.
+
+    XComs go through the SDK to ``SUPERVISOR_COMMS``: the triggerer's supervisor, here the
+    recording one of tests/support/triggerer.py.
+    """
+
+    dag_id, run_id, task_id, map_index = "started", "manual_1", "watch", -1
 
     def __init__(self) -> None:
         self.task = None
-        self.task_id = "watch"
-        self.pushed: list[tuple[str, Any]] = []
+        self.supervisor = FakeSupervisor()
 
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed.append((key, value))
+    @property
+    def pushed(self) -> list[tuple[str, Any]]:
+        return [(key, value) for *_, key, value in self.supervisor.xcoms]
 
 
 def started_trigger(job_id: str, timeout: float = 60, **sensor: Any) -> tuple[JobStatusTrigger, StartedTaskInstance]:
@@ -61,7 +68,8 @@ def started_trigger(job_id: str, timeout: float = 60, **sensor: Any) -> tuple[Jo
 
 
 async def events_of(trigger: JobStatusTrigger) -> list[Any]:
-    return [event async for event in trigger.run()]
+    with supervisor_comms(trigger.task_instance.supervisor):  # type: ignore[union-attr]
+        return [event async for event in trigger.run()]
 
 
 @needs_3_3

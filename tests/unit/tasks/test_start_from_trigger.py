@@ -20,19 +20,27 @@ from airflow_jobs_provider.apis.job import Job, JobStatus
 from airflow_jobs_provider.sensors.jobs import JobSensor
 from airflow_jobs_provider.tasks.start_from_trigger import DEADLINE_MARGIN, TaskEnds, blocker, task_ends
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_3_PLUS
+from tests.support.triggerer import FakeSupervisor, supervisor_comms
 
 needs_3_3 = pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="the scheduler starts tasks in the triggerer from 3.3")
 LOG = logging.getLogger(__name__)
 
 
 class PushedXComs:
-    """The task instance a trigger started by the scheduler holds: only its ``xcom_push`` is used."""
+    """The task instance a trigger started by the scheduler holds, and the XComs pushed for it.
+
+    The push goes through the SDK's ``XCom.set`` to ``SUPERVISOR_COMMS`` (tests/support/triggerer.py
+    records what the triggerer's supervisor would forward to the execution API).
+    """
+
+    dag_id, run_id, task_id, map_index = "d", "r", "watch", -1
 
     def __init__(self) -> None:
-        self.pushed: list[tuple[str, Any]] = []
+        self.supervisor = FakeSupervisor()
 
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed.append((key, value))
+    @property
+    def pushed(self) -> list[tuple[str, Any]]:
+        return [(key, value) for *_, key, value in self.supervisor.xcoms]
 
 
 def job(status: JobStatus, message: str | None = None) -> Job:
@@ -98,6 +106,7 @@ def sensor_with(options: dict[str, Any]) -> JobSensor:
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda options: "-".join(f"{k}={v}" for k, v in options.items()))
+@needs_3_3
 def test_what_the_trigger_ends_is_what_the_worker_would_end_it_with(options):
     from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
 
@@ -108,7 +117,8 @@ def test_what_the_trigger_ends_is_what_the_worker_would_end_it_with(options):
     assert ends is not None
     for kind, event in trigger_events().items():
         ti = PushedXComs()
-        ending = end_event(event, ends, LOG, ti)
+        with supervisor_comms(ti.supervisor):
+            ending = end_event(event, ends, LOG, ti)
         outcome, detail = worker_outcome(sensor, event)
         if ending is None:
             assert ti.pushed == [], kind  # handed back: the worker decides, as today
@@ -126,6 +136,7 @@ def test_what_the_trigger_ends_is_what_the_worker_would_end_it_with(options):
         assert ti.pushed == [] or isinstance(ending, TaskSuccessEvent)
 
 
+@needs_3_3
 def test_with_no_retries_and_no_callbacks_every_job_outcome_ends_in_the_triggerer():
     from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
 
@@ -139,7 +150,8 @@ def test_with_no_retries_and_no_callbacks_every_job_outcome_ends_in_the_triggere
         sensor_with({"soft_fail": True, "never_fail": False, "retries": 0, "do_xcom_push": True, "callback": None})
     )
     ti = PushedXComs()
-    assert isinstance(end_event(events["success"], plain, LOG, ti), TaskSuccessEvent)
+    with supervisor_comms(ti.supervisor):
+        assert isinstance(end_event(events["success"], plain, LOG, ti), TaskSuccessEvent)
     assert ti.pushed == [("return_value", events["success"]["job"])]
     for kind in ("failed", "cancelled", "timeout"):
         assert isinstance(end_event(events[kind], plain, LOG, PushedXComs()), TaskFailedEvent), kind
@@ -147,6 +159,7 @@ def test_with_no_retries_and_no_callbacks_every_job_outcome_ends_in_the_triggere
     assert end_event(events["error"], plain, LOG, PushedXComs()) is None, "an API error keeps its retries"
 
 
+@needs_3_3
 def test_cancel_on_timeout_and_execution_timeouts_go_back_to_a_worker():
     from airflow_jobs_provider.triggers.task_end import end_event
 
@@ -159,6 +172,7 @@ def test_cancel_on_timeout_and_execution_timeouts_go_back_to_a_worker():
     assert end_event({**timeout, "deadline_source": "execution_timeout"}, plain, LOG, PushedXComs()) is None
 
 
+@needs_3_3
 def test_a_success_needing_the_xcom_without_a_task_instance_to_push_it_goes_back():
     from airflow_jobs_provider.triggers.task_end import end_event
 
