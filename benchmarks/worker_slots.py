@@ -77,11 +77,11 @@ class SlotSampler(threading.Thread):
         self.runs: dict[str, int] = defaultdict(int)
         self.samples = 0
         self._running: set[str] = set()
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
         last = time.monotonic()
-        while not self._stop.is_set():
+        while not self._done.is_set():
             now = time.monotonic()
             step, last = now - last, now
             running = set()
@@ -98,10 +98,10 @@ class SlotSampler(threading.Thread):
                     self.runs[ti_id] += 1
             self._running = running
             self.samples += 1
-            self._stop.wait(SAMPLE_SECONDS)
+            self._done.wait(SAMPLE_SECONDS)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join(5)
 
 
