@@ -84,7 +84,7 @@ def push_result(task_instance: Any, value: Any) -> None:
     text instead of the dict. Not ``task_instance.xcom_push`` either: the triggerer's task is the
     scheduler's serialized operator, which lacks ``returns_dag_result`` (False for a sensor).
     """
-    from airflow.sdk.execution_time.xcom import XCom
+    from airflow.providers.common.compat.sdk import XCom
 
     XCom.set(
         key=RETURN_VALUE,
