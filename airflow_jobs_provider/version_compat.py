@@ -10,6 +10,9 @@ What differs, and where it is handled:
 - 3.3+: the task state store (``context["task_state_store"]``) lets a retried
   ``TriggerJobOperator`` reconnect to the job an earlier try started; before 3.3 the key is
   absent and every try starts a new job (operators/jobs.py).
+- 3.3+: the scheduler starts a deferrable JobSensor in the triggerer (``start_from_trigger``, its
+  templated fields rendered there), and the trigger ends the task; 3.1 and 3.2 turned the
+  scheduler's side off, 2.11 does not render the fields (tasks/start_from_trigger.py).
 - 3.3+: the triggerer calls ``BaseTrigger.on_kill()`` when a user kills a deferred task; before
   3.3 nothing calls it and the job keeps running (triggers/jobs.py).
 - 3.2+: the connection form comes from ``conn-fields`` in provider info; before, from the hook's

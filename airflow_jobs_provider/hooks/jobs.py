@@ -252,6 +252,10 @@ class JobsHook(BaseHook):
     async def astory(self, job: Job, cursor: Mapping[str, Any] | None = None) -> StoryPage:
         return await arun_exchange(self.api.story(job, cursor), self._session.send)
 
+    async def ajob_links(self, job: Job) -> JobLinks:
+        """The job's links in the triggerer (a task ended there logs its summary with the page)."""
+        return await arun_exchange(self.api.job_links(job), self._session.send)
+
     # -- connection form before Airflow 3.2 (3.2+ reads conn-fields and ui-field-behaviour from provider info)
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:

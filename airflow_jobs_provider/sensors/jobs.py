@@ -25,10 +25,17 @@ from airflow_jobs_provider.apis.settings import DEFAULT_CONN_ID
 from airflow_jobs_provider.apis.states import checked_overrides
 from airflow_jobs_provider.exceptions import JobsConfigError, JobsError
 from airflow_jobs_provider.tasks import options
-from airflow_jobs_provider.tasks.deadline import EXECUTION_TIMEOUT, execution_timeout_error, watch_deadline
+from airflow_jobs_provider.tasks.deadline import (
+    EXECUTION_TIMEOUT,
+    OWN_TIMEOUT,
+    execution_timeout_error,
+    watch_deadline,
+)
+from airflow_jobs_provider.tasks.event_kinds import START_ON_WORKER
 from airflow_jobs_provider.tasks.outcome import error_from_event, raise_for_outcome, read_event
 from airflow_jobs_provider.tasks.progress import ProgressLog
 from airflow_jobs_provider.tasks.soft_fail import is_deferral_timeout, is_timeout, skip_for
+from airflow_jobs_provider.tasks.start_from_trigger import blocker, start_trigger_args, task_ends
 from airflow_jobs_provider.tasks.story import JobStory
 
 if TYPE_CHECKING:
@@ -39,6 +46,7 @@ if TYPE_CHECKING:
     from airflow_jobs_provider.tasks.finished import FinishedJobQuery
 
 ALL_ENDINGS = ("CANCELLED", "FAILED", "SUCCEEDED")
+STATUS_TRIGGER = "airflow_jobs_provider.triggers.jobs.JobStatusTrigger"
 
 
 class _JobWaitSensor(BaseSensorOperator):
@@ -109,6 +117,9 @@ class _JobWaitSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: Any) -> Any:
         kind, job, message = read_event(event)
+        if kind == START_ON_WORKER:  # started in the triggerer, which found that a worker must run it
+            self.log.info("Watching on a worker: %s", message)
+            return self._look_then_defer(context)
         if kind == "timeout" and event.get("deadline_source") == EXECUTION_TIMEOUT:
             raise execution_timeout_error(self.execution_timeout, message, self._execution_timeout_passed())
         if kind == "timeout":
@@ -174,6 +185,10 @@ class JobSensor(_JobWaitSensor):
     :param story_interval: seconds between story reads of a running job that shows no change, for
         the APIs whose story costs requests (default: connection extra ``story_interval``, else the
         larger of 5 minutes and 30 ``poke_interval``); 0 reads at every poke. See tasks/story_pace.py.
+    :param start_from_trigger: when deferrable, start straight in the triggerer and end there, so
+        the watch never takes a worker slot, wherever that gives the same outcome (Airflow 3.3+;
+        ``start_from_trigger_blocker`` says why not, docs/operators-and-sensors.md lists the cases).
+        False: always start on a worker.
     """
 
     template_fields: Sequence[str] = ("job_id", "jobs_conn_id")
@@ -186,6 +201,7 @@ class JobSensor(_JobWaitSensor):
         cancel_on_timeout: bool = False,
         job_story: bool = True,
         story_interval: float | timedelta | None = None,
+        start_from_trigger: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -196,6 +212,23 @@ class JobSensor(_JobWaitSensor):
         self.story_interval = options.story_interval(story_interval)
         self._story: JobStory | None = None
         """This watch's story (poke and deferrable modes); reschedule mode keeps its cursor in the task state store."""
+        self.start_from_trigger_blocker = blocker(self, start_from_trigger)
+        if self.start_from_trigger_blocker is None:
+            self.start_from_trigger = True
+            self.start_trigger_args = start_trigger_args(STATUS_TRIGGER, self._start_kwargs(), self.timeout)
+
+    def _start_kwargs(self) -> dict[str, Any]:
+        """The trigger's kwargs when the scheduler starts it: templates as written (the triggerer renders them)."""
+        return {
+            "job_id": self.job_id,
+            "jobs_conn_id": self.jobs_conn_id,
+            "poll_interval": float(self.poke_interval),
+            "deadline": None,  # the deferral's own timeout, which the scheduler sets from start_trigger_args
+            "status_overrides": dict(self.status_overrides),
+            "cancel_on_kill": self.cancel_on_kill,
+            "deadline_source": OWN_TIMEOUT,
+            "ends": task_ends(self).to_json(),
+        }
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         job = self.hook.get_job(self.job_id)

@@ -13,4 +13,7 @@ EVENT_FOR_STATUS = {
     JobStatus.FAILED: "failed",
     JobStatus.CANCELLED: "cancelled",
 }
-EVENT_KINDS = frozenset({*EVENT_FOR_STATUS.values(), "timeout", "error"})
+START_ON_WORKER = "start_on_worker"
+"""Fired by a trigger the scheduler started (``start_from_trigger``) that finds at run time that a
+worker must run the task after all (OpenLineage events, a custom XCom backend): today's path runs."""
+EVENT_KINDS = frozenset({*EVENT_FOR_STATUS.values(), "timeout", "error", START_ON_WORKER})

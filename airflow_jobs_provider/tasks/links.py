@@ -37,6 +37,18 @@ def read_links(hook: JobsHook, job: Job, log: logging.Logger | Any) -> JobLinks:
     return links
 
 
+async def aread_links(hook: JobsHook, job: Job, log: logging.Logger | Any) -> JobLinks:
+    """The same in the triggerer."""
+    try:
+        links = await hook.ajob_links(job)
+    except (JobsError, UnsafeUrlError) as error:
+        log.warning("No link to job %s's page: %s", job.job_id, error)
+        return JobLinks(api=checked_or_none(job.url, "the job's URL", {host_of(hook.settings.base_url)}, []))
+    for problem in links.problems:
+        log.warning("Job %s: refused a URL from the API answer, so no link: %s", job.job_id, problem)
+    return links
+
+
 def push_job_xcoms(ti: Any, hook: JobsHook, job: Job, log: logging.Logger | Any) -> JobLinks:
     """Push ``job_id`` first (it must be there whatever happens next), then both URLs."""
     ti.xcom_push(key=JOB_ID_KEY, value=job.job_id)

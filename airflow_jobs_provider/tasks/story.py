@@ -90,6 +90,14 @@ class JobStory:
         links = read_links(hook, job, self.log)
         self.log.info(summary_line(job, hook.api.summary(job), links.page or links.api))
 
+    async def asummarize(self, hook: JobsHook, job: Job) -> None:
+        """The same in the triggerer, for a task that ends there (start_from_trigger)."""
+        from airflow_jobs_provider.apis.story import summary_line  # not at DAG parse
+        from airflow_jobs_provider.tasks.links import aread_links
+
+        links = await aread_links(hook, job, self.log)
+        self.log.info(summary_line(job, hook.api.summary(job), links.page or links.api))
+
     def _wanted(self, hook: JobsHook, job: Job) -> bool:
         """Read now? Not when turned off; a costly story only when its pace says so (tasks/story_pace.py)."""
         from airflow_jobs_provider.apis.story import story_enabled, story_interval_extra  # not at DAG parse

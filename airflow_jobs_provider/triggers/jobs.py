@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -24,6 +24,7 @@ from airflow_jobs_provider.exceptions import JobOutcomeError, JobsConfigError, J
 from airflow_jobs_provider.tasks.event_kinds import EVENT_FOR_STATUS
 from airflow_jobs_provider.tasks.options import optional_seconds, seconds
 from airflow_jobs_provider.tasks.progress import ProgressLog
+from airflow_jobs_provider.tasks.start_from_trigger import DEADLINE_MARGIN, START_ON_WORKER, TaskEnds
 from airflow_jobs_provider.tasks.story import JobStory
 from airflow_jobs_provider.triggers import events
 from airflow_jobs_provider.triggers.batch_poller import watch_job
@@ -31,7 +32,12 @@ from airflow_jobs_provider.triggers.cursor import JobCursor
 from airflow_jobs_provider.triggers.cursor_store import CursorStore
 from airflow_jobs_provider.triggers.events import DEFAULT_POLL_INTERVAL, DEFAULT_STATES, STREAM, canonical
 from airflow_jobs_provider.triggers.job_lists import Coverage, JobList, poll_job_lists, shared_coverage
+from airflow_jobs_provider.triggers.rendering import triggerer_context
+from airflow_jobs_provider.triggers.task_end import end_event, worker_needed
 from airflow_jobs_provider.version_compat import AIRFLOW_V_3_0_PLUS
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
 
 if AIRFLOW_V_3_0_PLUS:
     from airflow.triggers.base import BaseEventTrigger
@@ -61,6 +67,9 @@ class JobStatusTrigger(BaseTrigger):
     :param job_story: read the job's story at all (the task's ``job_story``).
     :param story_interval: seconds between story reads of a running job that shows no change
         (tasks/story_pace.py); None: the connection's extra, else the default.
+    :param ends: set when the scheduler started the task here (``start_from_trigger``, Airflow 3.3+):
+        the outcomes this trigger ends the task with itself (tasks/start_from_trigger.py); the
+        deadline is then the task's deferral timeout, and any other outcome resumes a worker.
     """
 
     def __init__(
@@ -76,6 +85,7 @@ class JobStatusTrigger(BaseTrigger):
         story_cursor: dict[str, Any] | None = None,
         job_story: bool = True,
         story_interval: float | None = None,
+        ends: dict[str, bool] | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -88,24 +98,32 @@ class JobStatusTrigger(BaseTrigger):
         self.story_cursor = dict(story_cursor or {})
         self.job_story = job_story
         self.story_interval = story_interval
+        self.ends = ends
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "job_id": self.job_id,
-                "jobs_conn_id": self.jobs_conn_id,
-                "poll_interval": self.poll_interval,
-                "deadline": self.deadline,
-                "status_overrides": self.status_overrides,
-                "cancel_on_kill": self.cancel_on_kill,
-                "deadline_source": self.deadline_source,
-                # only when set: the kwargs of a trigger that uses none stay as they were in 0.1
-                **({"story_cursor": self.story_cursor} if self.story_cursor else {}),
-                **({} if self.job_story else {"job_story": False}),
-                **({} if self.story_interval is None else {"story_interval": self.story_interval}),
-            },
-        )
+        kwargs = {
+            "job_id": self.job_id,
+            "jobs_conn_id": self.jobs_conn_id,
+            "poll_interval": self.poll_interval,
+            "deadline": self.deadline,
+            "status_overrides": self.status_overrides,
+            "cancel_on_kill": self.cancel_on_kill,
+            "deadline_source": self.deadline_source,
+        }
+        # only when set: the kwargs of a trigger that uses none stay as they were in 0.1
+        if self.story_cursor:
+            kwargs["story_cursor"] = self.story_cursor
+        if not self.job_story:
+            kwargs["job_story"] = False
+        if self.story_interval is not None:
+            kwargs["story_interval"] = self.story_interval
+        if self.ends is not None:  # only a trigger the scheduler started has it: older rows stay the same
+            kwargs["ends"] = self.ends
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Render in the triggerer (start_from_trigger) with XCom reads it answers (triggers/rendering.py)."""
+        super().render_template_fields(cast("Context", triggerer_context(context)), jinja_env)
 
     def _hook(self) -> Any:
         from airflow_jobs_provider.hooks.jobs import JobsHook
@@ -113,6 +131,36 @@ class JobStatusTrigger(BaseTrigger):
         return JobsHook(self.jobs_conn_id, status_overrides=self.status_overrides)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        ends = TaskEnds.from_json(self.ends)
+        if ends is None:
+            async for event in self._watch():
+                yield event
+            return
+        if why := worker_needed(getattr(self, "task", None)):
+            self.log.info("Starting job %s's watch on a worker: %s", self.job_id, why)
+            yield TriggerEvent({"status": START_ON_WORKER, "job_id": self.job_id, "message": why})
+            return
+        timeout_after = getattr(self, "timeout_after", None)  # the task's deferral timeout, set by the triggerer
+        if self.deadline is None and timeout_after is not None:
+            self.deadline = timeout_after.timestamp() - DEADLINE_MARGIN
+        async for event in self._watch():
+            ending = end_event(event.payload, ends, self.log, self.task_instance)
+            if ending is not None:  # no worker comes after this: the summary line is the trigger's to log
+                await self._summarize(event.payload)
+            yield ending or event
+            return
+
+    async def _summarize(self, payload: Mapping[str, Any]) -> None:
+        job = payload.get("job")
+        if not isinstance(job, dict) or payload.get("status") not in ("success", "failed", "cancelled"):
+            return
+        try:
+            async with self._hook() as hook:
+                await JobStory(self.log).asummarize(hook, Job.from_dict(job))
+        except (JobsError, JobOutcomeError, ValueError, KeyError) as error:  # a summary never changes the outcome
+            self.log.warning("No summary line for job %s: %s", self.job_id, error)
+
+    async def _watch(self) -> AsyncIterator[TriggerEvent]:
         progress = ProgressLog()
         story = JobStory(
             self.log, self.story_cursor, enabled=self.job_story, interval=self.story_interval,

@@ -26,6 +26,9 @@ DAG_IDS = (
     "e2e_watch_times_out_cancels",
     "e2e_worker_death",
     "e2e_provider_origin",
+    "e2e_triggerer_only",
+    "e2e_triggerer_only_soft_fail",
+    "e2e_triggerer_only_times_out",
 )
 
 

@@ -23,12 +23,14 @@ STOP_TIMEOUT = 10.0
 
 
 class FakeSupervisor:
-    """The supervisor's side of ``SUPERVISOR_COMMS`` for the asset state store; the rest is ignored."""
+    """The supervisor's side of ``SUPERVISOR_COMMS`` for the asset state store and XCom pushes; the rest is ignored."""
 
     def __init__(self, state: dict[tuple[str, str], Any] | None = None) -> None:
         self.state: dict[tuple[str, str], Any] = {} if state is None else state
         """(asset name or uri, key) -> value: what the metadata DB would hold."""
         self.writes = 0
+        self.xcoms: list[tuple[str, str, str, str, Any]] = []
+        """(dag_id, run_id, task_id, key, value) of each XCom pushed, as the execution API would get it."""
 
     def send(self, msg: Any) -> Any:
         from airflow.sdk.exceptions import ErrorType
@@ -39,6 +41,8 @@ class FakeSupervisor:
             if where not in self.state:
                 return comms.ErrorResponse(error=ErrorType.ASSET_STORE_NOT_FOUND, detail={"key": msg.key})
             return comms.AssetStateStoreResult(value=self.state[where])
+        if isinstance(msg, comms.SetXCom):
+            self.xcoms.append((msg.dag_id, msg.run_id, msg.task_id, msg.key, msg.value))
         if isinstance(msg, (comms.SetAssetStateStoreByName, comms.SetAssetStateStoreByUri)):
             self.state[(_asset_of(msg), msg.key)] = msg.value
             self.writes += 1

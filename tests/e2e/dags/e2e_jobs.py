@@ -23,14 +23,18 @@ JOB_ID = "{{ ti.xcom_pull(task_ids='start', key='job_id') }}"
 
 
 def watch_dag(dag_id: str, **sensor: Any) -> DAG:
-    """start (TriggerJobOperator) >> watch (deferrable JobSensor); ``sensor`` changes the sensor."""
+    """start (TriggerJobOperator) >> watch (deferrable JobSensor); ``sensor`` changes the sensor.
+
+    The watch starts on a worker and defers (today's path) unless ``start_from_trigger=True``
+    (test_start_from_trigger.py): the scheduler then starts it in the triggerer.
+    """
     with DAG(dag_id=dag_id, start_date=START, schedule=None, catchup=False, tags=["e2e"]) as dag:
         start = TriggerJobOperator(task_id="start", job=POPULATE)
         watch = JobSensor(
             task_id="watch",
             job_id=JOB_ID,
             deferrable=True,
-            **{"poke_interval": 1, "timeout": 600, "cancel_on_kill": True, **sensor},
+            **{"poke_interval": 1, "timeout": 600, "cancel_on_kill": True, "start_from_trigger": False, **sensor},
         )
         start >> watch
     return dag
@@ -48,6 +52,9 @@ e2e_watch_soft_fail = watch_dag("e2e_watch_soft_fail", soft_fail=True)
 e2e_watch_no_cancel = watch_dag("e2e_watch_no_cancel", cancel_on_kill=False)
 e2e_watch_times_out = watch_dag("e2e_watch_times_out", timeout=15)
 e2e_watch_times_out_cancels = watch_dag("e2e_watch_times_out_cancels", timeout=15, cancel_on_timeout=True)
+e2e_triggerer_only = watch_dag("e2e_triggerer_only", start_from_trigger=True)
+e2e_triggerer_only_soft_fail = watch_dag("e2e_triggerer_only_soft_fail", start_from_trigger=True, soft_fail=True)
+e2e_triggerer_only_times_out = watch_dag("e2e_triggerer_only_times_out", start_from_trigger=True, timeout=15)
 
 with DAG(dag_id="e2e_worker_death", start_date=START, schedule=None, catchup=False, tags=["e2e"]) as e2e_worker_death:
     # Waits in the worker (poke style), so killing the task's process kills the wait mid-job.

@@ -78,7 +78,7 @@ def event(kind: str, state: JobStatus | None, message: str = "") -> dict:
 
 
 def test_the_event_kinds_are_the_ones_read_event_knows():
-    assert frozenset({"success", "failed", "cancelled", "timeout", "error"}) == EVENT_KINDS
+    assert frozenset({"success", "failed", "cancelled", "timeout", "error", "start_on_worker"}) == EVENT_KINDS
 
 
 @pytest.mark.parametrize(
