@@ -209,3 +209,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def run() -> dict[str, Any]:
+    """``make bench``'s entry point (benchmarks/scale.py ``optional``): the figures at their defaults."""
+    return measure()
