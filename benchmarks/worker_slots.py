@@ -199,6 +199,11 @@ def _figures(
     }
 
 
+def run() -> dict[str, Any]:
+    """``make bench``'s entry point (benchmarks/scale.py ``optional``): the figures at their defaults."""
+    return measure()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wait", type=float, default=8.0, help="seconds each job runs after its watch started")
@@ -209,8 +214,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def run() -> dict[str, Any]:
-    """``make bench``'s entry point (benchmarks/scale.py ``optional``): the figures at their defaults."""
-    return measure()
