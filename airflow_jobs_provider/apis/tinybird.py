@@ -437,8 +437,8 @@ def tinybird_lineage(base_url: str, payload: Mapping[str, Any], spec: Mapping[st
 def _error_message(body: Mapping[str, Any]) -> str | None:
     errors = body.get("errors") or []
     parts = [body.get("error"), *(errors if isinstance(errors, list) else [errors])]
-    text = "; ".join(str(part) for part in parts if part)
-    return text or None
+    said = dict.fromkeys(str(part) for part in parts if part)  # Tinybird often repeats `error` in `errors`
+    return "; ".join(said) or None
 
 
 def _sql_text(value: Any, what: str) -> str:

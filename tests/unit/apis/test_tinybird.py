@@ -255,6 +255,13 @@ def test_detail_carries_progress_error_and_statistics(tinybird):
     assert job.url == f"{TINYBIRD_URL}/v0/jobs/{JOB_ID}"
 
 
+def test_an_error_repeated_in_errors_is_said_once(tinybird):
+    body = {"kind": "import", "id": JOB_ID, "status": "error", "error": "CSV header mismatch",
+            "errors": ["CSV header mismatch", "row 3: bad date"]}  # fmt: skip
+    job = tinybird.parse_job(Response(200, body), JOB_ID)
+    assert job.message == "CSV header mismatch; row 3: bad date"
+
+
 def test_the_documented_import_example_reads_as_succeeded(tinybird):
     body = {
         "kind": "import", "id": JOB_ID, "job_id": JOB_ID, "status": "done",
