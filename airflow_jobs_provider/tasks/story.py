@@ -87,16 +87,26 @@ class JobStory:
         from airflow_jobs_provider.apis.story import summary_line  # not at DAG parse
         from airflow_jobs_provider.tasks.links import read_links
 
-        links = read_links(hook, job, self.log)
-        self.log.info(summary_line(job, hook.api.summary(job), links.page or links.api))
+        try:
+            links = read_links(hook, job, self.log)
+            line = summary_line(job, hook.api.summary(job), links.page or links.api)
+        except Exception as error:  # the job's outcome is known: a summary that cannot be made never changes it
+            self.log.warning("No summary line for job %s: %s: %s", job.job_id, type(error).__name__, error)
+            return
+        self.log.info(line)
 
     async def asummarize(self, hook: JobsHook, job: Job) -> None:
         """The same in the triggerer, for a task that ends there (start_from_trigger)."""
         from airflow_jobs_provider.apis.story import summary_line  # not at DAG parse
         from airflow_jobs_provider.tasks.links import aread_links
 
-        links = await aread_links(hook, job, self.log)
-        self.log.info(summary_line(job, hook.api.summary(job), links.page or links.api))
+        try:
+            links = await aread_links(hook, job, self.log)
+            line = summary_line(job, hook.api.summary(job), links.page or links.api)
+        except Exception as error:  # as in summarize()
+            self.log.warning("No summary line for job %s: %s: %s", job.job_id, type(error).__name__, error)
+            return
+        self.log.info(line)
 
     def _wanted(self, hook: JobsHook, job: Job) -> bool:
         """Read now? Not when turned off; a costly story only when its pace says so (tasks/story_pace.py)."""
