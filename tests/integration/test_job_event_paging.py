@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -158,8 +159,13 @@ async def test_requests_per_poll_stay_at_one_once_the_burst_is_read(live, superv
         await apoll_until(lambda: stored(supervisor, trigger), timeout=WAIT_TIMEOUT, what="the baseline")
         await asyncio.to_thread(live.create_jobs, "keboola", BURST, profile.target, ends_in=0.3, spread=0.3)
         await wait_for_events(triggerer, BURST)
-        await asyncio.sleep(LIST_OVERLAP + INTERVAL)  # the top read re-reads the overlap, then moves past it
-        await more_polls(live, profile, 1)
+        burst_over = time.time()  # every job of the burst had ended: the events say so
+        # the top read re-reads the overlap (LIST_OVERLAP, on the API's whole-second clock), then moves past it
+        await apoll_until(
+            lambda: top_reads_start_after(live, profile, burst_over),
+            timeout=WAIT_TIMEOUT + LIST_OVERLAP,
+            what="a top read that starts after the burst",
+        )
         before = len(live.requests())
         await more_polls(live, profile, 4)
         window = [entry["path"] for entry in live.requests()[before:]]
@@ -168,6 +174,15 @@ async def test_requests_per_poll_stay_at_one_once_the_burst_is_read(live, superv
     past_first = [path for path in pages if page_offset(path) > 0]
     assert len(pages) >= 4, pages
     assert not past_first, f"{len(past_first)} of {len(pages)} list requests read past the first page: {past_first[:3]}"
+
+
+def top_reads_start_after(live: Any, profile: Any, moment: float) -> bool:
+    """Whether the latest list read asks only for jobs that ended after ``moment`` (``endTimeFrom``)."""
+    reads = [entry["path"] for entry in live.requests() if entry["path"].split("?")[0] == profile.list_path]
+    if not reads:
+        return False
+    since = parse_qs(urlsplit(reads[-1]).query).get("endTimeFrom", [""])[0]
+    return bool(since) and datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() > moment
 
 
 def page_offset(path: str) -> int:
