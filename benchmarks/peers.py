@@ -45,7 +45,7 @@ API_OF = {"ours": "airbyte", "ours_batched": "keboola", "airbyte": "airbyte", "s
 """Which emulated API each contender watches: the per-job ones and the peers read the same Airbyte job GET."""
 CONN_OF = {"ours": "jobs_airbyte", "ours_tls": "jobs_airbyte", "ours_batched": "jobs_keboola",
            "ours_batched_airbyte": "jobs_airbyte", "ours_batched_tinybird": "jobs_default",
-           "ours_batched_rest": "jobs_acme"}  # fmt: skip
+           "ours_batched_rest": "jobs_acme_batched"}  # fmt: skip
 PER_JOB = frozenset({"ours", "ours_tls"})
 """Contenders held on the per-job path (``per_job_path``): the figure ``cpu_per_poll_ratio_to_floor`` is about."""
 

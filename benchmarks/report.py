@@ -122,9 +122,9 @@ def summarize(
         "detection_latency_p99_over_interval_ms_batched": (
             round(worst_batched, 1) if worst_batched is not None else NOT_MEASURED
         ),
-        "startup_lag_p99_ms_10000": extra(restart, "startup_lag_p99_ms_10000", "lag_p99_ms"),
+        "startup_lag_p99_ms_10000": extra(restart, "startup_lag_p99_ms_10000", "startup_lag_p99_ms", "lag_p99_ms"),
         "startup_seconds_to_all_polling_10000": extra(
-            restart, "startup_seconds_to_all_polling_10000", "seconds_to_all_polling"
+            restart, "startup_seconds_to_all_polling_10000", "startup_seconds_to_all_polling", "seconds_to_all_polling"
         ),
         "worker_slot_seconds_per_watch": extra(slots, "worker_slot_seconds_per_watch"),
     }  # fmt: skip
