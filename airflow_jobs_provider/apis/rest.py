@@ -54,7 +54,7 @@ from airflow_jobs_provider.apis.paging import (
 from airflow_jobs_provider.apis.rest_batch import BatchRead, feed_enabled
 from airflow_jobs_provider.apis.settings import ApiSettings
 from airflow_jobs_provider.apis.story import StoryPage
-from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, progress_value, quote_job_id
+from airflow_jobs_provider.apis.values import dig, epoch, iso_utc, progress_value, quote_job_id, whole_number
 from airflow_jobs_provider.exceptions import JobOutcomeError, JobsApiError, JobsConfigError, JobsError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -98,13 +98,12 @@ class Paging:
         if not given:
             return None
         where = f"connection {conn_id!r}"
-        size = extras.get("list_page_size")
-        if isinstance(size, str) and size.strip().isdigit():
-            size = int(size)
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
+        size = whole_number(extras.get("list_page_size"), 1, MAX_PAGE_SIZE)
+        if size is None:
+            given_size = extras.get("list_page_size")
             raise JobsConfigError(
                 f"{where}: extra 'list_page_size' must be a whole number 1..{MAX_PAGE_SIZE} (the page size the "
-                f"list endpoint accepts), got {size!r}; the list_* extras describe paging only together"
+                f"list endpoint accepts), got {given_size!r}; the list_* extras describe paging only together"
             )
         names = {key: _param(extras, key, where) for key in PAGING_EXTRAS if key.endswith("_param")}
         if (names["list_offset_param"] is None) == (names["list_page_param"] is None):

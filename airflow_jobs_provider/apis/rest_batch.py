@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_jobs_provider.apis.values import whole_number
 from airflow_jobs_provider.exceptions import JobsConfigError
 
 BATCH_EXTRAS = ("batch_get", "batch_ids_param", "batch_ids_style", "batch_size", "batch_root")
@@ -69,13 +70,12 @@ class BatchRead:
             raise JobsConfigError(
                 f"{where}: extra 'batch_ids_style' must be 'repeat' (id=1&id=2) or 'comma' (id=1,2), got {style!r}"
             )
-        size = extras.get("batch_size", 100)
-        if isinstance(size, str) and size.strip().isdigit():
-            size = int(size)
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH_SIZE:
+        size = whole_number(extras.get("batch_size", 100), 1, MAX_BATCH_SIZE)
+        if size is None:
+            given_size = extras.get("batch_size", 100)
             raise JobsConfigError(
                 f"{where}: extra 'batch_size' must be a whole number 1..{MAX_BATCH_SIZE} (ids the endpoint takes "
-                f"in one request), got {size!r}"
+                f"in one request), got {given_size!r}"
             )
         root = extras.get("batch_root", extras.get("list_root", ""))
         if not isinstance(root, str):

@@ -72,6 +72,15 @@ def error_text(body: Any) -> str:
     return "(empty body)" if body is None else str(body)[:MAX_ERROR_TEXT]
 
 
+def whole_number(value: Any, low: int, high: int) -> int | None:
+    """A whole number in ``low..high`` from a connection extra (an int, or digits in a string), else None."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
 def progress_value(value: Any) -> float | None:
     """A percentage from whatever the API sends, or None when it sends nothing usable."""
     if isinstance(value, bool) or value is None:
