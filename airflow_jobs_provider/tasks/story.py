@@ -52,6 +52,7 @@ class JobStory:
         self.clock = clock
         self.pace = StoryPace.from_cursor(self.cursor)
         self._off = not enabled
+        self._extra_read = False
 
     @classmethod
     def between_pokes(cls, log: logging.Logger | Any, context: Mapping[str, Any], **options: Any) -> JobStory:
@@ -112,8 +113,9 @@ class JobStory:
         """Read now? Not when turned off; a costly story only when its pace says so (tasks/story_pace.py)."""
         from airflow_jobs_provider.apis.story import story_enabled, story_interval_extra  # not at DAG parse
 
-        if not self._off and not story_enabled(hook.api.settings):
-            self._off = True
+        if not self._off and not self._extra_read:  # the connection's switch, once a watch: not on every poll
+            self._extra_read = True
+            self._off = not story_enabled(hook.api.settings)
         if self._off or (self.only_at_end and not job.status.is_terminal):
             return False
         if not hook.api.story_costs_requests:
