@@ -26,27 +26,29 @@ JOB_API_URL_KEY = "job_api_url"
 def read_links(hook: JobsHook, job: Job, log: logging.Logger | Any) -> JobLinks:
     """The job's links; what went wrong on the way is logged as a warning, never raised."""
     try:
-        links = hook.job_links(job)
+        return _logged(hook.job_links(job), job, log)
     except (JobsError, UnsafeUrlError) as error:
-        log.warning("No link to job %s's page: %s", job.job_id, error)
-        problems: list[str] = []
-        api = checked_or_none(job.url, "the job's URL", {host_of(hook.settings.base_url)}, problems)
-        return JobLinks(api=api)
-    for problem in links.problems:
-        log.warning("Job %s: refused a URL from the API answer, so no link: %s", job.job_id, problem)
-    return links
+        return _api_link_only(hook, job, log, error)
 
 
 async def aread_links(hook: JobsHook, job: Job, log: logging.Logger | Any) -> JobLinks:
     """The same in the triggerer."""
     try:
-        links = await hook.ajob_links(job)
+        return _logged(await hook.ajob_links(job), job, log)
     except (JobsError, UnsafeUrlError) as error:
-        log.warning("No link to job %s's page: %s", job.job_id, error)
-        return JobLinks(api=checked_or_none(job.url, "the job's URL", {host_of(hook.settings.base_url)}, []))
+        return _api_link_only(hook, job, log, error)
+
+
+def _logged(links: JobLinks, job: Job, log: logging.Logger | Any) -> JobLinks:
     for problem in links.problems:
         log.warning("Job %s: refused a URL from the API answer, so no link: %s", job.job_id, problem)
     return links
+
+
+def _api_link_only(hook: JobsHook, job: Job, log: logging.Logger | Any, error: Exception) -> JobLinks:
+    """No page when the links cannot be read; the job's own URL still, if it is on the API's host."""
+    log.warning("No link to job %s's page: %s", job.job_id, error)
+    return JobLinks(api=checked_or_none(job.url, "the job's URL", {host_of(hook.settings.base_url)}, []))
 
 
 def push_job_xcoms(ti: Any, hook: JobsHook, job: Job, log: logging.Logger | Any) -> JobLinks:
